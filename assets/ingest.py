@@ -1,0 +1,142 @@
+"""Ingest assets: each landed file tracked on its own, then parsed into normalised entries.
+
+Both are partitioned by file (one dynamic partition per file key) with a single-run backfill
+policy, so hundreds of new files are processed together in one run, not one run each.
+"""
+
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from assets.metadata import markdown_preview, table_metadata
+from expectations import suites
+from expectations.checks import check_spec, run_suite_check
+from pipelines.core.build import parse_files, snapshot_files, store_files
+from pipelines.core.landing import scan_landing
+from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
+from pipelines.core.store import INGESTED, load_file_records, load_raw_record
+from pipelines.partitions import listing_files_partitions
+from pipelines.resources import PipelineSettings
+
+OWNERS = ["team:data-platform"]
+
+
+@dg.asset(
+    partitions_def=listing_files_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="ingest",
+    kinds={"python", "file"},
+    owners=OWNERS,
+)
+def raw_listing_files(
+    context: dg.AssetExecutionContext, settings: PipelineSettings
+) -> dg.MaterializeResult:
+    """Raw listing files as landed: for each file key, a snapshot of its bytes with their sha256,
+    size and capture date. Everything downstream reads the snapshot, never the landing folder,
+    so a file rewritten while the pipeline runs cannot be half read."""
+    paths = settings.paths
+    landed, refused = scan_landing(paths.landing_dir)
+    by_key = {item.file_key: item for item in landed}
+    wanted = context.partition_keys
+    missing = [key for key in wanted if key not in by_key]
+    for key in missing:
+        context.log.warning(f"{key}: no longer in the landing folder; its last snapshot is kept")
+    records = snapshot_files(paths, [by_key[key] for key in wanted if key in by_key])
+    rows = pl.DataFrame(
+        [
+            {
+                "file_key": r.file_key,
+                "sha256": r.sha256,
+                "size": r.size,
+                "captured_on": r.captured_on,
+            }
+            for r in records
+        ],
+        schema={
+            "file_key": pl.String(),
+            "sha256": pl.String(),
+            "size": pl.Int64(),
+            "captured_on": pl.String(),
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(rows),
+            "missing_files": dg.MetadataValue.json(missing),
+            "refused_paths": dg.MetadataValue.json(
+                [{"file_key": r.file_key, "reason": r.reason} for r in refused]
+            ),
+        }
+    )
+
+
+@dg.asset(
+    partitions_def=listing_files_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[raw_listing_files],
+    group_name="ingest",
+    kinds={"polars", "parquet"},
+    owners=OWNERS,
+    check_specs=[check_spec(suites.LISTING_ENTRIES, "listing_entries")],
+)
+def listing_entries(
+    context: dg.AssetExecutionContext, settings: PipelineSettings
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Normalised listing entries, one row per paper listed in a raw file, with the file, the
+    position, the listing date, the arXiv id, title and abstract (cleaned, originals kept) and the
+    counts the source shows. Entries that cannot be used are rejected with a reason; a file that
+    cannot be read at all is quarantined. A file whose bytes were already ingested is skipped."""
+    paths = settings.paths
+    already = {r.file_key: r.sha256 for r in load_file_records(paths) if r.status == INGESTED}
+    keys = [
+        key
+        for key in context.partition_keys
+        if already.get(key) != load_raw_record(paths, key).sha256
+    ]
+    skipped = len(context.partition_keys) - len(keys)
+    parsed = parse_files(paths, keys, settings.ingest_options)
+    entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in parsed)])
+    check_result, outcome = run_suite_check(entries, suites.LISTING_ENTRIES, "listing_entries")
+    accounting = pl.DataFrame(
+        [
+            {
+                "file_key": p.file_key,
+                "format": p.source_format or "-",
+                "read": p.entries_read,
+                "kept": p.entries.height,
+                "rejected": p.entry_rejects,
+                "file_error": p.file_error or "",
+            }
+            for p in parsed
+        ],
+        schema={
+            "file_key": pl.String(),
+            "format": pl.String(),
+            "read": pl.Int64(),
+            "kept": pl.Int64(),
+            "rejected": pl.Int64(),
+            "file_error": pl.String(),
+        },
+    )
+    if outcome.success:
+        # only validated entries are stored: a file counts as ingested once its entries passed
+        store_files(paths, parsed)
+    else:
+        context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
+    rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])
+    yield dg.MaterializeResult(
+        metadata={
+            **table_metadata(entries.drop("raw_entry", "abstract_raw", "abstract")),
+            "files_parsed": len(parsed),
+            "files_skipped_unchanged": skipped,
+            "files_quarantined": sum(p.file_error is not None for p in parsed),
+            "entries_kept": entries.height,
+            "entries_rejected": sum(p.entry_rejects for p in parsed),
+            "per_file": dg.MetadataValue.md(markdown_preview(accounting, rows=50)),
+            "rejects": dg.MetadataValue.md(
+                markdown_preview(rejects.drop("source_sha256"), rows=20)
+            ),
+        }
+    )
+    yield check_result

@@ -1,0 +1,39 @@
+"""Metadata every materialisation reports: row counts, a Markdown preview, the column schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import polars as pl
+
+PREVIEW_ROWS = 10
+# long text would make the preview unreadable in the UI
+PREVIEW_CELL_CHARS = 60
+
+
+def table_metadata(frame: pl.DataFrame, *, preview: bool = True) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(frame.height),
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+        ),
+    }
+    if preview:
+        metadata["preview"] = dg.MetadataValue.md(markdown_preview(frame))
+    return metadata
+
+
+def markdown_preview(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
+    head = frame.head(rows)
+    columns = head.columns
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in head.iter_rows():
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"

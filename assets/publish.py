@@ -1,0 +1,49 @@
+"""Publishing: the immutable Parquet release and the analysts' DuckDB file."""
+
+import dagster as dg
+
+from assets.curated import CURATED
+from assets.ingest import OWNERS
+from pipelines.core.build import load_warehouse, publish, read_curated
+from pipelines.core.release import latest_release, open_release
+from pipelines.resources import PipelineSettings
+
+
+@dg.asset(
+    deps=[dg.AssetKey(name) for name in CURATED],
+    group_name="publish",
+    kinds={"parquet"},
+    owners=OWNERS,
+)
+def release(settings: PipelineSettings) -> dg.MaterializeResult:
+    """The public release: one zstd Parquet file per curated table under
+    ``releases/<release id>/`` with a manifest (rows, bytes, sha256, schema per file), and the
+    ``releases/latest`` pointer switched to it once it is complete and verified. When the data
+    equals the latest release, no new release is made."""
+    published = publish(settings.paths, read_curated(settings.paths))
+    return dg.MaterializeResult(
+        metadata={
+            "release_id": published.release_id,
+            "new_release": published.created,
+            "path": dg.MetadataValue.path(str(published.path)),
+            "rows": dg.MetadataValue.json(published.row_counts),
+        }
+    )
+
+
+@dg.asset(deps=[release], group_name="publish", kinds={"duckdb"}, owners=OWNERS)
+def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
+    """The analysts' DuckDB file ``warehouse/papers.duckdb``: the tables of the latest release,
+    with a comment on every table and column, replaced atomically."""
+    paths = settings.paths
+    latest = latest_release(paths.releases_dir)
+    if latest is None:
+        raise dg.Failure("no release to load: materialise the release first")
+    counts = load_warehouse(paths, open_release(latest))
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(paths.warehouse_path)),
+            "release_id": latest.name,
+            "rows": dg.MetadataValue.json(counts),
+        }
+    )

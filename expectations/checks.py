@@ -1,0 +1,55 @@
+"""The adapter that runs an expectation suite as a Dagster asset check."""
+
+from __future__ import annotations
+
+import dagster as dg
+import polars as pl
+
+from expectations.suites import SuiteSpec
+from expectations.validation import SuiteOutcome, validate
+from pipelines.core.build import progress
+
+
+def check_name(spec: SuiteSpec) -> str:
+    """``papers.error`` -> ``papers_error_suite``: the check's name in the UI."""
+    return spec.name.replace(".", "_") + "_suite"
+
+
+def check_spec(spec: SuiteSpec, asset: str, *, blocking: bool = True) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        name=check_name(spec),
+        asset=asset,
+        blocking=blocking,
+        description=f"Great Expectations suite '{spec.name}'"
+        + (": a failure stops publishing in this run." if blocking else "."),
+    )
+
+
+def run_suite_check(
+    frame: pl.DataFrame, spec: SuiteSpec, asset: str
+) -> tuple[dg.AssetCheckResult, SuiteOutcome]:
+    """Validate ``frame`` and report the outcome as an ERROR-severity check result."""
+    outcome = validate(frame, spec)
+    progress.info("validate: %s", outcome.describe())
+    failed = {
+        f"{failure.expectation}({failure.column or ''})": {
+            "unexpected": failure.unexpected_count,
+            "of": failure.element_count,
+            "sample": failure.sample,
+        }
+        for failure in outcome.failures
+    }
+    result = dg.AssetCheckResult(
+        check_name=check_name(spec),
+        asset_key=asset,
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=outcome.describe(),
+        metadata={
+            "rows": outcome.rows,
+            "expectations": outcome.evaluated,
+            "failed_expectations": len(outcome.failures),
+            "failures": dg.MetadataValue.json(failed),
+        },
+    )
+    return result, outcome

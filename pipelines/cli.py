@@ -1,0 +1,183 @@
+"""``trending-papers``: build the dataset from the landing folder, or verify a release.
+
+``build`` runs the Dagster job in this process against the persistent instance under the data
+folder, so every run shows in the UI afterwards; the screen gets one line per stage and batch of
+files and a summary, while Dagster's full log goes to ``$PAPERS_DATA_DIR/logs/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from pipelines.core.release import LATEST, verify_release
+from pipelines.core.settings import Paths, paths_from_env
+
+INSTANCE_CONFIG = """\
+# the Dagster instance of this data folder (runs, events, schedules); see deploy/ for production
+telemetry:
+  enabled: false
+"""
+
+
+@click.group()
+def main() -> None:
+    """The trending-papers dataset: build it, verify it."""
+
+
+@main.command()
+def build() -> None:
+    """Ingest new or changed files from the landing folder and publish the dataset."""
+    paths = paths_from_env()
+    _prepare_instance(paths)
+    _quiet_libraries()
+    progress = _progress_to_screen()
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import BUILD_JOB, PUBLISH_JOB
+    from pipelines.partitions import LISTING_FILES_PARTITION
+    from pipelines.planning import plan_build
+
+    started = datetime.now(UTC)
+    log_path = paths.logs_dir / f"build-{started.strftime('%Y%m%dT%H%M%SZ')}.log"
+    progress.info("landing folder: %s", paths.landing_dir)
+    progress.info("data folder:    %s", paths.data_dir)
+    try:
+        instance = dg.DagsterInstance.get()
+        known = instance.get_dynamic_partitions(LISTING_FILES_PARTITION)
+        plan = plan_build(paths, known)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    for refused in plan.refused:
+        progress.warning("refused %s: %s", refused.file_key, refused.reason)
+    progress.info("plan: %d new or changed files of %d known", len(plan.pending), len(known))
+    if plan.new_partitions:
+        instance.add_dynamic_partitions(LISTING_FILES_PARTITION, plan.new_partitions)
+    job_name = BUILD_JOB if plan.pending else PUBLISH_JOB
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        instance=instance,
+        tags=plan.run_tags,
+        run_config={"loggers": {"run_log_file": {"config": {"path": str(log_path)}}}},
+        raise_on_error=False,
+    )
+    if not result.success:
+        _report_failure(result, log_path)
+        sys.exit(1)
+    _report_summary(paths, log_path, result.run_id)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=3000, show_default=True)
+def ui(host: str, port: int) -> None:
+    """Serve the Dagster UI, with the instance of the data folder (runs persist across starts)."""
+    paths = paths_from_env()
+    _prepare_instance(paths)
+    workspace = Path(__file__).resolve().parent.parent / "workspace.yaml"
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
+    # exec keeps the process id, so whoever started the UI can stop it by that id
+    os.execv(command[0], command)
+
+
+@main.command()
+@click.argument("release", required=False)
+def verify(release: str | None) -> None:
+    """Recheck every file of RELEASE (an id, a folder, or the latest) against its manifest."""
+    paths = paths_from_env()
+    folder = _release_folder(paths, release)
+    problems = verify_release(folder)
+    if problems:
+        for problem in problems:
+            click.echo(f"FAILED {folder.name}: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"OK {folder.name}: every file matches its sha256 and row count")
+
+
+def _release_folder(paths: Paths, release: str | None) -> Path:
+    if release is None:
+        return (paths.releases_dir / LATEST).resolve()
+    candidate = Path(release)
+    return candidate if candidate.is_dir() else paths.releases_dir / release
+
+
+def _prepare_instance(paths: Paths) -> None:
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = paths.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+
+
+def _quiet_libraries() -> None:
+    # the screen is for people; Dagster's own warnings and logs go to the run's log file
+    warnings.filterwarnings("ignore")
+    logging.getLogger("dagster").setLevel(logging.ERROR)
+
+
+def _progress_to_screen() -> logging.Logger:
+    progress = logging.getLogger("trending_papers.progress")
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s  %(message)s", "%H:%M:%S"))
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+    return progress
+
+
+def _report_failure(result: object, log_path: Path) -> None:
+    from dagster import ExecuteInProcessResult
+
+    assert isinstance(result, ExecuteInProcessResult)
+    click.echo("\nBUILD FAILED: nothing was published in this run.", err=True)
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            click.echo(
+                f"  check {evaluation.check_name} failed: {evaluation.description}", err=True
+            )
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "unknown error"
+            click.echo(f"  step {event.step_key}: {message.splitlines()[0]}", err=True)
+    click.echo(f"  full log: {log_path}", err=True)
+
+
+def _report_summary(paths: Paths, log_path: Path, run_id: str) -> None:
+    import polars as pl
+
+    files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
+    papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
+    rejects = pl.read_parquet(paths.curated_dir / "rejects.parquet", columns=["reason"]).height
+    by_status = dict(files.group_by("status").len().iter_rows())
+    latest = (paths.releases_dir / LATEST).resolve()
+    click.echo("")
+    click.echo("summary")
+    click.echo(
+        f"  files read:    {files.height:,} "
+        f"({by_status.get('ingested', 0):,} ingested, "
+        f"{by_status.get('quarantined', 0):,} quarantined, "
+        f"{by_status.get('duplicate', 0):,} duplicates)"
+    )
+    click.echo(
+        f"  entries:       {int(files['entries_kept'].sum()):,} kept, "
+        f"{int(files['entries_rejected'].sum()):,} rejected"
+    )
+    click.echo(f"  papers:        {papers:,}")
+    click.echo(f"  rejects:       {rejects:,} (table rejects; quarantine: {paths.quarantine_dir})")
+    click.echo(f"  release:       {latest}")
+    click.echo(f"  warehouse:     {paths.warehouse_path}")
+    click.echo(f"  dagster run:   {run_id} (make ui to browse it)")
+    click.echo(f"  full log:      {log_path}")
+
+
+if __name__ == "__main__":
+    main()

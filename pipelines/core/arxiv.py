@@ -1,0 +1,39 @@
+"""arXiv identifiers as Polars expressions: versionless id and version, both id styles."""
+
+from __future__ import annotations
+
+import polars as pl
+
+# new style since 2007 (0704.0001, 2501.00663) and old style (hep-th/9901001, math.GT/0309136),
+# optionally prefixed by "arXiv:" or given as an abs/pdf/papers URL, optionally versioned (v2)
+_ARXIV = (
+    r"(?i)^\s*(?:arxiv:|https?://(?:www\.)?(?:arxiv\.org/(?:abs|pdf)|huggingface\.co/papers)/)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[a-z]{2})?/\d{7})"
+    r"(?:v(?P<version>\d+))?(?:\.pdf)?/?\s*$"
+)
+NEW_STYLE_ID = r"^\d{4}\.\d{4,5}$"
+OLD_STYLE_ID = r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{7}$"
+VERSIONLESS_ID = f"{NEW_STYLE_ID[:-1]}|{OLD_STYLE_ID[1:]}"
+
+
+def arxiv_id(column: str | pl.Expr) -> pl.Expr:
+    """The versionless arXiv id, or null when the text is not an arXiv id.
+
+    Old-style archive names are lower case and their subject class upper case (math.GT/0309136).
+    """
+    expr = pl.col(column) if isinstance(column, str) else column
+    found = expr.str.extract(_ARXIV, 1)
+    archive = found.str.extract(r"^([^/.]+)", 1).str.to_lowercase()
+    subject = found.str.extract(r"^[^/.]+(\.[^/]+)/", 1).str.to_uppercase()
+    number = found.str.extract(r"/(\d{7})$", 1)
+    return (
+        pl.when(found.str.contains("/"))
+        .then(pl.concat_str([archive, subject.fill_null(""), pl.lit("/"), number]))
+        .otherwise(found)
+    )
+
+
+def arxiv_version(column: str | pl.Expr) -> pl.Expr:
+    """The version number of an arXiv id (2 for 2501.00663v2), null when none is given."""
+    expr = pl.col(column) if isinstance(column, str) else column
+    return expr.str.extract(_ARXIV, 2).cast(pl.Int32)

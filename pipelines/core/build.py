@@ -1,0 +1,200 @@
+"""The steps of a build, as plain functions: ingest files, curate, publish, load the warehouse.
+
+The Dagster assets call these one stage each; ``build_everything`` chains them without Dagster,
+which is the pure-library path the benchmarks measure against the full orchestrated build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.core.catalog import TABLES
+from pipelines.core.curate import curate
+from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
+from pipelines.core.landing import LandedFile, scan_landing
+from pipelines.core.release import PublishedRelease, publish_release, write_table
+from pipelines.core.settings import Paths
+from pipelines.core.store import (
+    FileRecord,
+    RawRecord,
+    listing_files_table,
+    load_file_records,
+    load_raw_record,
+    read_snapshot,
+    rejects_table,
+    scan_entries,
+    snapshot_landed,
+    store_parsed,
+    with_duplicates_marked,
+)
+from pipelines.core.warehouse import build_warehouse
+
+progress = logging.getLogger("trending_papers.progress")
+# how many files make one progress line
+PROGRESS_BATCH = 50
+PUBLISHED_TABLES = ("papers", "observations", "code_links", "listing_files", "rejects")
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    files_read: int
+    files_quarantined: int
+    entries_kept: int
+    entries_rejected: int
+    tables: dict[str, int]
+    release: PublishedRelease | None
+    warehouse: Path | None
+
+
+def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord]:
+    """Snapshot each landed file's bytes; report progress per batch of files."""
+    records = []
+    for done, item in enumerate(landed, start=1):
+        records.append(snapshot_landed(paths, item))
+        if done % PROGRESS_BATCH == 0 or done == len(landed):
+            progress.info("snapshot: %d/%d files read", done, len(landed))
+    return records
+
+
+def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) -> list[ParsedFile]:
+    """Parse the snapshots of ``file_keys`` into entries and rejects (nothing stored yet)."""
+    parsed: list[ParsedFile] = []
+    kept = rejected = 0
+    for done, key in enumerate(file_keys, start=1):
+        raw = load_raw_record(paths, key)
+        captured_on = date.fromisoformat(raw.captured_on) if raw.captured_on else None
+        result = parse_file(
+            read_snapshot(paths, raw), key, raw.sha256, captured_on=captured_on, options=options
+        )
+        parsed.append(result)
+        kept += result.entries.height
+        rejected += result.rejects.height
+        if done % PROGRESS_BATCH == 0 or done == len(file_keys):
+            progress.info(
+                "parse: %d/%d files, %d entries kept, %d rejected",
+                done,
+                len(file_keys),
+                kept,
+                rejected,
+            )
+    return parsed
+
+
+def store_files(paths: Paths, parsed: Sequence[ParsedFile]) -> list[FileRecord]:
+    return [store_parsed(paths, item) for item in parsed]
+
+
+def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
+    """Build every published table from all ingested files."""
+    records = with_duplicates_marked(load_file_records(paths))
+    tables = curate(scan_entries(paths, records)).as_dict()
+    tables["listing_files"] = listing_files_table(records)
+    tables["rejects"] = rejects_table(paths, records)
+    progress.info(
+        "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
+    )
+    return tables
+
+
+def write_curated(paths: Paths, tables: dict[str, pl.DataFrame]) -> None:
+    paths.curated_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        temporary = paths.curated_dir / f".{name}.parquet.tmp"
+        write_table(frame, temporary)
+        os.replace(temporary, paths.curated_dir / f"{name}.parquet")
+
+
+def read_curated(paths: Paths) -> dict[str, pl.DataFrame]:
+    return {
+        name: pl.read_parquet(paths.curated_dir / f"{name}.parquet") for name in PUBLISHED_TABLES
+    }
+
+
+def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
+    """Publish the tables as a release (a no-op when the latest release holds the same data)."""
+    records = with_duplicates_marked(load_file_records(paths))
+    sources = [
+        {"file_key": r.file_key, "sha256": r.sha256, "size": r.size, "status": r.status}
+        for r in records
+    ]
+    release = publish_release(
+        tables,
+        paths.releases_dir,
+        sources=sources,
+        code_version=code_version(),
+        build_date=build_date(),
+    )
+    progress.info(
+        "release: %s %s", release.release_id, "published" if release.created else "unchanged"
+    )
+    return release
+
+
+def load_warehouse(paths: Paths, release: PublishedRelease) -> dict[str, int]:
+    table_files = {name: info["file"] for name, info in release.manifest["tables"].items()}
+    comments = {
+        name: (doc.description, doc.columns) for name, doc in TABLES.items() if name in table_files
+    }
+    counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments)
+    progress.info("warehouse: %s", paths.warehouse_path)
+    return counts
+
+
+def build_date() -> date:
+    """The date a release is named after: today in UTC, or ``SOURCE_DATE_EPOCH`` when set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    return datetime.now(UTC).date()
+
+
+def code_version() -> str:
+    """The package version and, in a git checkout, the commit the code was built from."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("trending-papers")
+    except PackageNotFoundError:
+        package = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{package}+{commit}" if commit else package
+
+
+def build_everything(paths: Paths, options: IngestOptions | None = None) -> BuildSummary:
+    """The whole build without Dagster (and without its validation): for benchmarks and scripts."""
+    options = options or IngestOptions()
+    landed, _refused = scan_landing(paths.landing_dir)
+    raw = snapshot_files(paths, landed)
+    parsed = parse_files(paths, [r.file_key for r in raw], options)
+    records = store_files(paths, parsed)
+    tables = curate_store(paths)
+    write_curated(paths, tables)
+    release = publish(paths, tables)
+    load_warehouse(paths, release)
+    return BuildSummary(
+        files_read=len(records),
+        files_quarantined=sum(r.status != "ingested" for r in records),
+        entries_kept=sum(r.entries_kept for r in records),
+        entries_rejected=sum(r.entries_rejected for r in records),
+        tables={name: frame.height for name, frame in tables.items()},
+        release=release,
+        warehouse=paths.warehouse_path,
+    )

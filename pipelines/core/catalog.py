@@ -1,0 +1,134 @@
+"""The data dictionary: what each published table means and what each of its columns holds.
+
+One source for the warehouse's ``COMMENT ON``, the asset descriptions in the Dagster UI and the
+README's data dictionary, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str
+    key: tuple[str, ...]
+    description: str
+    columns: dict[str, str]
+
+
+TABLES: dict[str, TableDoc] = {
+    doc.name: doc
+    for doc in [
+        TableDoc(
+            name="papers",
+            key=("paper_id",),
+            description=(
+                "One row per paper that appeared in any listing, however many days and sources "
+                "listed it. Descriptive fields come from its most authoritative, most recent "
+                "listing (an API entry over a page capture); history fields summarise observations."
+            ),
+            columns={
+                "paper_id": "Stable key: the versionless arXiv id, or 'title:<normalised title>' "
+                "while no source has given the paper's arXiv id.",
+                "arxiv_id": "Versionless arXiv id (2405.15738, hep-th/9901001); null when unknown.",
+                "title": "Title, white space collapsed, Unicode NFC.",
+                "abstract": "Abstract, hard line breaks unwrapped, white space collapsed, NFC.",
+                "authors": "Author names in listed order (API listings only).",
+                "published_at": "When the paper was published on arXiv (UTC), per the API.",
+                "first_listed_on": "First listing date; null when only undated captures list it.",
+                "last_listed_on": "Latest listing date.",
+                "times_listed": "Number of observations (listing appearances) of the paper.",
+                "days_listed": "Number of distinct dates on which the paper was listed.",
+                "best_rank": "Best (lowest) position the paper reached on any listing.",
+                "peak_upvotes": "Highest upvote count observed.",
+                "latest_upvotes": "Upvote count at the most recent observation that showed one.",
+                "ai_keywords": "Keywords the Hugging Face API attached to the paper, when present.",
+                "source_formats": "Kinds of source that listed the paper (hf_daily_api, "
+                "hf_papers_page).",
+            },
+        ),
+        TableDoc(
+            name="observations",
+            key=("paper_id", "source_file", "listed_on"),
+            description=(
+                "Every appearance of a paper in a listing: one row per (paper, source file, "
+                "listing date). The history no public source keeps; re-ingesting a file replaces "
+                "its rows, never duplicates them."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "source_file": "Key of the landed file the appearance comes from "
+                "(listing_files.file_key).",
+                "listed_on": "Listing date; null when a capture's year is unknown.",
+                "listed_month_day": "Month and day of the listing (MM-DD), known even when the "
+                "year is not.",
+                "source_format": "hf_daily_api (API response) or hf_papers_page (page capture).",
+                "page_kind": "Which page was listed: daily, trending, search or unknown.",
+                "rank": "Position on the page or in the API response (1 = first).",
+                "upvotes": "Upvotes shown at that time, when the source shows them.",
+                "comments": "Comment count shown at that time, when the source shows it.",
+                "github_stars": "Stars of the linked repository shown at that time, if shown.",
+            },
+        ),
+        TableDoc(
+            name="code_links",
+            key=("paper_id", "url"),
+            description=(
+                "Code, data and project links of each paper, one row per (paper, link), from the "
+                "API's githubRepo and projectPage fields and from links in the abstract."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "url": "Normalised link: https, no trailing punctuation; GitHub and GitLab links "
+                "reduced to https://host/owner/repo.",
+                "host": "Host name, lower case, without www.",
+                "owner": "Repository owner (or github.io user), lower case, for matching.",
+                "repo": "Repository name, lower case, for matching.",
+                "owner_display": "Owner as written in the source.",
+                "repo_display": "Repository name as written in the source.",
+                "kind": "repository, profile, project_page, dataset, model or demo.",
+                "provenance": "Most authoritative place the link was found: api_githubRepo, "
+                "api_projectPage, capture_link or abstract.",
+                "provenances": "Every place the link was found.",
+                "first_seen_on": "First listing date on which the link was seen.",
+            },
+        ),
+        TableDoc(
+            name="listing_files",
+            key=("file_key",),
+            description=(
+                "Every landed raw listing file and what became of it: ingested, quarantined "
+                "(unreadable, with the reason) or duplicate (same bytes as another file). "
+                "For each file, entries read = kept + rejected."
+            ),
+            columns={
+                "file_key": "Path of the file relative to the landing folder.",
+                "sha256": "SHA-256 of the bytes that were read.",
+                "size": "Size in bytes.",
+                "source_format": "hf_daily_api or hf_papers_page; null when unreadable.",
+                "page_kind": "daily, trending, search or unknown.",
+                "status": "ingested, quarantined or duplicate.",
+                "reason": "Why the file was quarantined or is a duplicate.",
+                "entries_read": "Entries found in the file.",
+                "entries_kept": "Entries kept in the curated tables.",
+                "entries_rejected": "Entries rejected (see rejects).",
+            },
+        ),
+        TableDoc(
+            name="rejects",
+            key=("source_file", "position"),
+            description=(
+                "Every entry that was not kept and every file that could not be read, with the "
+                "reason in words an operator can act on. Nothing read is dropped silently."
+            ),
+            columns={
+                "source_file": "The landed file (listing_files.file_key).",
+                "source_sha256": "SHA-256 of the file's bytes.",
+                "position": "Position of the entry in the file (1 = first); null for a whole file.",
+                "reason": "What was wrong.",
+                "raw_excerpt": "The start of the rejected entry as written, for inspection.",
+            },
+        ),
+    ]
+}

@@ -1,0 +1,205 @@
+"""The curated model: one row per paper across all listings, its appearances, and its code.
+
+Input is every kept listing entry of every ingested file. Everything here is Polars over whole
+columns; the same entries always give the same tables, row for row, in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.core.entries import API_FORMAT, TITLE_KEY_PREFIX
+from pipelines.core.links import PROVENANCE_PRIORITY, normalise_links, urls_in_text
+
+
+@dataclass(frozen=True)
+class CuratedTables:
+    """The published tables, each sorted by its key."""
+
+    papers: pl.DataFrame
+    observations: pl.DataFrame
+    code_links: pl.DataFrame
+
+    def as_dict(self) -> dict[str, pl.DataFrame]:
+        return {
+            "papers": self.papers,
+            "observations": self.observations,
+            "code_links": self.code_links,
+        }
+
+
+def resolve_paper_ids(entries: pl.LazyFrame) -> pl.LazyFrame:
+    """Give every entry its ``paper_id``.
+
+    An entry with an arXiv id is keyed by it. An entry without one (a page capture) takes the
+    arXiv id of the papers whose title has the same matching form, when exactly one arXiv id has
+    that title; otherwise it keeps the deterministic key ``title:<matching form of the title>``.
+    """
+    known_titles = (
+        entries.filter(pl.col("arxiv_id").is_not_null())
+        .group_by("title_key")
+        .agg(pl.col("arxiv_id").unique().alias("_candidates"))
+        .filter(pl.col("_candidates").list.len() == 1)
+        .select("title_key", pl.col("_candidates").list.first().alias("_matched_id"))
+    )
+    return (
+        entries.join(known_titles, on="title_key", how="left")
+        .with_columns(
+            pl.coalesce(
+                pl.col("arxiv_id"),
+                pl.col("_matched_id"),
+                pl.concat_str([pl.lit(TITLE_KEY_PREFIX), pl.col("title_key")]),
+            ).alias("paper_id"),
+            pl.coalesce(pl.col("arxiv_id"), pl.col("_matched_id")).alias("resolved_arxiv_id"),
+        )
+        .drop("_matched_id")
+    )
+
+
+def build_observations(resolved: pl.LazyFrame) -> pl.LazyFrame:
+    """Every appearance of a paper in a listing: one row per (paper, source file, listing date)."""
+    return (
+        resolved.select(
+            "paper_id",
+            "source_file",
+            "listed_on",
+            "listed_month_day",
+            "source_format",
+            "page_kind",
+            "rank",
+            "upvotes",
+            "comments",
+            "github_stars",
+        )
+        # a file lists a paper once (repeats are rejected at parsing); keep the best place anyway
+        .sort("paper_id", "source_file", "listed_on", "rank", nulls_last=True)
+        .unique(["paper_id", "source_file", "listed_on"], keep="first", maintain_order=True)
+    )
+
+
+def build_papers(resolved: pl.LazyFrame, observations: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per paper, its descriptive fields from its most authoritative, most recent entry."""
+    # an API entry (it carries the arXiv id) beats a capture; then the latest listing wins
+    preferred = resolved.sort(
+        pl.col("source_format") == API_FORMAT,
+        pl.col("listed_on"),
+        pl.col("source_file"),
+        pl.col("position"),
+        descending=[True, True, True, False],
+        nulls_last=True,
+    )
+    descriptive = preferred.group_by("paper_id").agg(
+        pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
+        pl.col("title").first(),
+        pl.col("abstract").first(),
+        pl.col("authors").first(),
+        pl.col("published_at").drop_nulls().first(),
+        pl.col("ai_keywords").drop_nulls().first(),
+        pl.col("source_format").unique().sort().alias("source_formats"),
+    )
+    latest_first = observations.sort(
+        "listed_on", "source_file", descending=[True, True], nulls_last=True
+    )
+    history = latest_first.group_by("paper_id").agg(
+        pl.col("listed_on").min().alias("first_listed_on"),
+        pl.col("listed_on").max().alias("last_listed_on"),
+        pl.len().cast(pl.Int32).alias("times_listed"),
+        pl.col("listed_on").drop_nulls().n_unique().cast(pl.Int32).alias("days_listed"),
+        pl.col("rank").min().alias("best_rank"),
+        pl.col("upvotes").max().alias("peak_upvotes"),
+        pl.col("upvotes").drop_nulls().first().alias("latest_upvotes"),
+    )
+    return (
+        descriptive.join(history, on="paper_id", how="left")
+        .select(
+            "paper_id",
+            "arxiv_id",
+            "title",
+            "abstract",
+            "authors",
+            "published_at",
+            "first_listed_on",
+            "last_listed_on",
+            "times_listed",
+            "days_listed",
+            "best_rank",
+            "peak_upvotes",
+            "latest_upvotes",
+            "ai_keywords",
+            "source_formats",
+        )
+        .sort("paper_id")
+    )
+
+
+def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (paper, link), with where the link was found and when it was first seen."""
+    base = resolved.select(
+        "paper_id", "listed_on", "github_repo_raw", "project_page_raw", "abstract"
+    )
+    candidates = pl.concat(
+        [
+            base.select(
+                "paper_id",
+                "listed_on",
+                pl.col("github_repo_raw").alias("url_raw"),
+                pl.lit("api_githubRepo").alias("provenance"),
+            ),
+            base.select(
+                "paper_id",
+                "listed_on",
+                pl.col("project_page_raw").alias("url_raw"),
+                pl.lit("api_projectPage").alias("provenance"),
+            ),
+            base.select(
+                "paper_id",
+                "listed_on",
+                urls_in_text("abstract").alias("url_raw"),
+                pl.lit("abstract").alias("provenance"),
+            ).explode("url_raw"),
+        ]
+    ).filter(pl.col("url_raw").is_not_null() & (pl.col("url_raw").str.strip_chars() != ""))
+    links = normalise_links(candidates).with_columns(
+        pl.col("provenance")
+        .replace_strict(PROVENANCE_PRIORITY, return_dtype=pl.Int8)
+        .alias("_priority")
+    )
+    first_seen = links.group_by("paper_id", "url_key").agg(
+        pl.col("listed_on").min().alias("first_seen_on"),
+        pl.col("provenance").unique().sort().alias("provenances"),
+    )
+    return (
+        links.sort("paper_id", "url_key", "_priority", "url")
+        .unique(["paper_id", "url_key"], keep="first", maintain_order=True)
+        .join(first_seen, on=["paper_id", "url_key"], how="left")
+        .select(
+            "paper_id",
+            "url",
+            "host",
+            "owner",
+            "repo",
+            "owner_display",
+            "repo_display",
+            "kind",
+            "provenance",
+            "provenances",
+            "first_seen_on",
+        )
+        .sort("paper_id", "url")
+    )
+
+
+def curate(entries: pl.LazyFrame) -> CuratedTables:
+    """Build the curated tables from all kept listing entries."""
+    resolved = resolve_paper_ids(entries).cache()
+    observations = build_observations(resolved)
+    papers = build_papers(resolved, observations)
+    code_links = build_code_links(resolved)
+    papers_df, observations_df, links_df = pl.collect_all([papers, observations, code_links])
+    return CuratedTables(
+        papers=papers_df,
+        observations=observations_df.sort("paper_id", "listed_on", "source_file", nulls_last=True),
+        code_links=links_df,
+    )

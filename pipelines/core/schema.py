@@ -1,0 +1,72 @@
+"""Column schemas shared by the parsers and the curated tables."""
+
+from __future__ import annotations
+
+import polars as pl
+
+UTC_TIMESTAMP = pl.Datetime("us", "UTC")
+
+# what a parser returns for one file, before normalisation: one row per listed entry, as written
+PARSED_ENTRY_SCHEMA: dict[str, pl.DataType] = {
+    "position": pl.Int32(),
+    "page_kind": pl.String(),
+    "listed_on": pl.Date(),
+    "listed_month_day": pl.String(),
+    "arxiv_id_raw": pl.String(),
+    "title_raw": pl.String(),
+    "abstract_raw": pl.String(),
+    "authors": pl.List(pl.String()),
+    "published_at": UTC_TIMESTAMP,
+    "upvotes": pl.Int64(),
+    "comments": pl.Int64(),
+    "github_repo_raw": pl.String(),
+    "project_page_raw": pl.String(),
+    "ai_keywords": pl.List(pl.String()),
+    "submitted_on_daily_at": UTC_TIMESTAMP,
+    "github_stars": pl.Int64(),
+    "raw_entry": pl.String(),
+}
+
+# the normalised listing entry kept for a file (see entries.normalise_entries)
+ENTRY_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_sha256": pl.String(),
+    "source_format": pl.String(),
+    "page_kind": pl.String(),
+    "position": pl.Int32(),
+    "rank": pl.Int32(),
+    "listed_on": pl.Date(),
+    "listed_month_day": pl.String(),
+    "listed_year_known": pl.Boolean(),
+    "arxiv_id": pl.String(),
+    "arxiv_version": pl.Int32(),
+    "title": pl.String(),
+    "title_key": pl.String(),
+    "abstract": pl.String(),
+    "authors": pl.List(pl.String()),
+    "published_at": UTC_TIMESTAMP,
+    "upvotes": pl.Int64(),
+    "comments": pl.Int64(),
+    "github_repo_raw": pl.String(),
+    "project_page_raw": pl.String(),
+    "ai_keywords": pl.List(pl.String()),
+    "submitted_on_daily_at": UTC_TIMESTAMP,
+    "github_stars": pl.Int64(),
+    "title_raw": pl.String(),
+    "abstract_raw": pl.String(),
+    "arxiv_id_raw": pl.String(),
+    "raw_entry": pl.String(),
+}
+
+# an entry (or a whole file) that was not kept, and why
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_sha256": pl.String(),
+    "position": pl.Int32(),
+    "reason": pl.String(),
+    "raw_excerpt": pl.String(),
+}
+
+
+def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,268 @@
+"""What the pipeline keeps about each landed file between runs.
+
+For every file key the data folder holds a content-addressed snapshot of the bytes that were read,
+a raw record (sha256, size, capture date), and, once parsed, its kept entries, its rejected
+entries and an ingest record with the counts. A file whose sha256 equals its ingest record's is
+not parsed again. A file that cannot be read at all is copied to the quarantine folder with a
+reason file beside it; landing a fixed version of it later ingests it like any new file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from pipelines.core.api_json import listing_date_from_name
+from pipelines.core.entries import ParsedFile
+from pipelines.core.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
+from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
+from pipelines.core.settings import Paths
+
+INGESTED = "ingested"
+QUARANTINED = "quarantined"
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A landed file as read: which bytes, from where, and the date it was captured if known."""
+
+    file_key: str
+    sha256: str
+    size: int
+    landed_path: str
+    snapshot: str
+    captured_on: str | None
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """The outcome of ingesting one landed file; a row of the ``listing_files`` table."""
+
+    file_key: str
+    sha256: str
+    size: int
+    source_format: str | None
+    page_kind: str | None
+    status: str
+    reason: str | None
+    entries_read: int
+    entries_kept: int
+    entries_rejected: int
+
+    @property
+    def accounted(self) -> bool:
+        return self.entries_read == self.entries_kept + self.entries_rejected
+
+
+def snapshot_landed(paths: Paths, landed: LandedFile) -> RawRecord:
+    """Copy a landed file's bytes into the snapshot store and record what was read."""
+    data = landed.path.read_bytes()
+    sha256 = sha256_hex(data)
+    snapshot = paths.snapshots_dir / sha256[:2] / sha256
+    if not snapshot.exists():
+        _write_bytes_atomically(snapshot, data)
+    record = RawRecord(
+        file_key=landed.file_key,
+        sha256=sha256,
+        size=len(data),
+        landed_path=str(landed.path),
+        snapshot=str(snapshot.relative_to(paths.data_dir)),
+        captured_on=_captured_on(landed),
+    )
+    _write_json_atomically(_raw_record_path(paths, landed.file_key), asdict(record))
+    return record
+
+
+def load_raw_record(paths: Paths, file_key: str) -> RawRecord:
+    path = _raw_record_path(paths, file_key)
+    if not path.exists():
+        raise FileNotFoundError(f"{file_key}: no raw snapshot; materialise raw_listing_files first")
+    return RawRecord(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
+    return (paths.data_dir / record.snapshot).read_bytes()
+
+
+def store_parsed(paths: Paths, parsed: ParsedFile) -> FileRecord:
+    """Persist a parsed file's entries, rejects and ingest record; quarantine an unreadable file."""
+    stem = storage_stem(parsed.file_key)
+    paths.ingest_dir.mkdir(parents=True, exist_ok=True)
+    _write_parquet_atomically(parsed.entries, paths.ingest_dir / f"{stem}.entries.parquet")
+    _write_parquet_atomically(parsed.rejects, paths.ingest_dir / f"{stem}.rejects.parquet")
+    status = INGESTED if parsed.file_error is None else QUARANTINED
+    if parsed.file_error is not None:
+        _quarantine(paths, parsed)
+    else:
+        # a file that was quarantined before and now reads well leaves the quarantine
+        shutil.rmtree(paths.quarantine_dir / stem, ignore_errors=True)
+    record = FileRecord(
+        file_key=parsed.file_key,
+        sha256=parsed.sha256,
+        size=parsed.size,
+        source_format=parsed.source_format,
+        page_kind=parsed.page_kind,
+        status=status,
+        reason=parsed.file_error,
+        entries_read=parsed.entries_read,
+        entries_kept=parsed.entries.height,
+        entries_rejected=parsed.entry_rejects,
+    )
+    _write_json_atomically(paths.ingest_dir / f"{stem}.record.json", asdict(record))
+    return record
+
+
+def load_file_records(paths: Paths) -> list[FileRecord]:
+    """Every ingest record, sorted by file key."""
+    if not paths.ingest_dir.exists():
+        return []
+    records = [
+        FileRecord(**json.loads(path.read_text(encoding="utf-8")))
+        for path in paths.ingest_dir.glob("*.record.json")
+    ]
+    return sorted(records, key=lambda record: record.file_key)
+
+
+def pending_files(paths: Paths, landed: Sequence[LandedFile]) -> list[tuple[LandedFile, str]]:
+    """The landed files that are new, or whose bytes changed since they were last ingested,
+    each with the sha256 of its current bytes."""
+    known = {record.file_key: record.sha256 for record in load_file_records(paths)}
+    pending = []
+    for item in landed:
+        digest = sha256_hex(item.path.read_bytes())
+        if known.get(item.file_key) != digest:
+            pending.append((item, digest))
+    return pending
+
+
+def with_duplicates_marked(records: Iterable[FileRecord]) -> list[FileRecord]:
+    """Mark as duplicates the files whose bytes equal an earlier file key's (same content twice)."""
+    first_key_of: dict[str, str] = {}
+    marked = []
+    for record in sorted(records, key=lambda r: r.file_key):
+        original = first_key_of.setdefault(record.sha256, record.file_key)
+        if original != record.file_key and record.status == INGESTED:
+            record = FileRecord(
+                **{
+                    **asdict(record),
+                    "status": DUPLICATE,
+                    "reason": f"same content as {original}",
+                    "entries_kept": 0,
+                    "entries_rejected": record.entries_read,
+                }
+            )
+        marked.append(record)
+    return marked
+
+
+def listing_files_table(records: Sequence[FileRecord]) -> pl.DataFrame:
+    """The ``listing_files`` table: every landed file and what became of it."""
+    return pl.DataFrame(
+        [asdict(record) for record in records],
+        schema={
+            "file_key": pl.String(),
+            "sha256": pl.String(),
+            "size": pl.Int64(),
+            "source_format": pl.String(),
+            "page_kind": pl.String(),
+            "status": pl.String(),
+            "reason": pl.String(),
+            "entries_read": pl.Int64(),
+            "entries_kept": pl.Int64(),
+            "entries_rejected": pl.Int64(),
+        },
+    ).sort("file_key")
+
+
+def scan_entries(paths: Paths, records: Sequence[FileRecord]) -> pl.LazyFrame:
+    """All kept entries of the files that were ingested (not quarantined, not duplicates)."""
+    files = [
+        paths.ingest_dir / f"{storage_stem(record.file_key)}.entries.parquet"
+        for record in records
+        if record.status == INGESTED
+    ]
+    if not files:
+        return pl.LazyFrame(schema=ENTRY_SCHEMA)
+    return pl.scan_parquet(files)
+
+
+def rejects_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
+    """The ``rejects`` table: every rejected entry and every file not ingested, with the reason."""
+    frames = [
+        pl.read_parquet(path)
+        for record in records
+        if record.status != DUPLICATE
+        and (path := paths.ingest_dir / f"{storage_stem(record.file_key)}.rejects.parquet").exists()
+    ]
+    duplicates = pl.DataFrame(
+        [
+            {
+                "source_file": r.file_key,
+                "source_sha256": r.sha256,
+                "position": None,
+                "reason": r.reason,
+                "raw_excerpt": "",
+            }
+            for r in records
+            if r.status == DUPLICATE
+        ],
+        schema=REJECT_SCHEMA,
+    )
+    return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *frames, duplicates]).sort(
+        "source_file", "position", nulls_last=False
+    )
+
+
+def _captured_on(landed: LandedFile) -> str | None:
+    sidecar = sidecar_for(landed.path)
+    if sidecar.is_file():
+        try:
+            meta: dict[str, Any] = json.loads(sidecar.read_text(encoding="utf-8"))
+            return date.fromisoformat(str(meta["captured_on"])).isoformat()
+        except (ValueError, KeyError, TypeError):
+            pass
+    from_name = listing_date_from_name(landed.file_key)
+    return from_name.isoformat() if from_name else None
+
+
+def _quarantine(paths: Paths, parsed: ParsedFile) -> None:
+    folder = paths.quarantine_dir / storage_stem(parsed.file_key)
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = paths.snapshots_dir / parsed.sha256[:2] / parsed.sha256
+    if raw.exists():
+        shutil.copyfile(raw, folder / "content")
+    (folder / "reason.txt").write_text(
+        f"file: {parsed.file_key}\nsha256: {parsed.sha256}\nreason: {parsed.file_error}\n"
+        "to re-ingest: fix the file and land it again under the same name\n",
+        encoding="utf-8",
+    )
+
+
+def _raw_record_path(paths: Paths, file_key: str) -> Path:
+    return paths.ingest_dir / f"{storage_stem(file_key)}.raw.json"
+
+
+def _write_bytes_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _write_json_atomically(path: Path, document: dict[str, Any]) -> None:
+    _write_bytes_atomically(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.write_parquet(temporary, compression="zstd")
+    os.replace(temporary, path)

@@ -1,0 +1,88 @@
+"""The analysts' DuckDB file: the tables of the latest release, with comments on every column.
+
+The file is built under a temporary name beside the final one and renamed over it in one step,
+so a connection opened before a rebuild keeps reading the old file and one opened after sees the
+new one. It is written in a storage format that DuckDB 1.x can still open.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+
+# DuckDB 2 writes a newer storage format by default, which DuckDB 1.x cannot open
+STORAGE_VERSION = "v1.0.0"
+
+
+def build_warehouse(
+    release_dir: Path,
+    warehouse_path: Path,
+    table_files: Mapping[str, str],
+    comments: Mapping[str, tuple[str, Mapping[str, str]]],
+) -> dict[str, int]:
+    """Load each table of a release into a fresh DuckDB file and move it into place.
+
+    Args:
+        release_dir: the release folder holding the Parquet files.
+        warehouse_path: the final path of the DuckDB file.
+        table_files: table name -> Parquet file name inside the release.
+        comments: table name -> (table comment, column name -> column comment).
+
+    Returns:
+        The row count of every table, read back from the new file.
+    """
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = warehouse_path.with_name(f".{warehouse_path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    try:
+        connection = duckdb.connect()
+        try:
+            connection.execute(
+                f"ATTACH {_literal(str(temporary))} AS warehouse "
+                f"(STORAGE_VERSION '{STORAGE_VERSION}')"
+            )
+            for table, file_name in sorted(table_files.items()):
+                source = str(release_dir / file_name)
+                connection.execute(
+                    f"CREATE TABLE warehouse.{_identifier(table)} AS SELECT * FROM read_parquet(?)",
+                    [source],
+                )
+                table_comment, column_comments = comments.get(table, ("", {}))
+                if table_comment:
+                    connection.execute(
+                        f"COMMENT ON TABLE warehouse.{_identifier(table)} "
+                        f"IS {_literal(table_comment)}"
+                    )
+                for column, text in column_comments.items():
+                    connection.execute(
+                        f"COMMENT ON COLUMN warehouse.{_identifier(table)}.{_identifier(column)} "
+                        f"IS {_literal(text)}"
+                    )
+                row = connection.execute(
+                    f"SELECT count(*) FROM warehouse.{_identifier(table)}"
+                ).fetchone()
+                counts[table] = int(row[0]) if row else 0
+            connection.execute("CHECKPOINT warehouse")
+            connection.execute("DETACH warehouse")
+        finally:
+            connection.close()
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, warehouse_path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return counts
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    # DuckDB takes no parameters in ATTACH or COMMENT ON: such strings are quoted, never spliced
+    return "'" + text.replace("'", "''") + "'"

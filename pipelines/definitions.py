@@ -1,0 +1,21 @@
+"""The Dagster definitions of the pipeline: the one entry point the UI, the CLI and tests load."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.curated import curated_tables
+from assets.ingest import listing_entries, raw_listing_files
+from assets.publish import release, warehouse
+from pipelines.jobs import build_dataset_job, publish_dataset_job
+from pipelines.resources import settings_from_env
+from pipelines.run_logs import run_log_file
+from pipelines.sensors import landing_folder_sensor
+
+defs = dg.Definitions(
+    assets=[raw_listing_files, listing_entries, curated_tables, release, warehouse],
+    jobs=[build_dataset_job, publish_dataset_job],
+    sensors=[landing_folder_sensor],
+    resources={"settings": settings_from_env()},
+    loggers={"console": dg.colored_console_logger, "run_log_file": run_log_file},
+)

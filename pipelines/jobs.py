@@ -1,0 +1,26 @@
+"""Jobs: the whole build (new files through to the warehouse) as one run."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.partitions import listing_files_partitions
+
+BUILD_JOB = "build_dataset"
+
+build_dataset_job = dg.define_asset_job(
+    BUILD_JOB,
+    selection=dg.AssetSelection.all(),
+    partitions_def=listing_files_partitions,
+    description="Ingest the given landed files, rebuild the curated tables, validate them, and "
+    "publish the release and the warehouse when every blocking check passed.",
+)
+
+PUBLISH_JOB = "publish_dataset"
+
+publish_dataset_job = dg.define_asset_job(
+    PUBLISH_JOB,
+    selection=dg.AssetSelection.groups("curated", "publish"),
+    description="Rebuild the curated tables from every ingested file, validate them, and publish "
+    "the release and the warehouse; for when no new file landed.",
+)

@@ -1,0 +1,44 @@
+"""Resources shared by the assets: where the pipeline reads and writes, and operator settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.core.entries import DEFAULT_MAX_FILE_BYTES, IngestOptions
+from pipelines.core.settings import Paths, paths_from_env
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """The landing folder, the data folder and how raw files are read.
+
+    Defaults come from ``PAPERS_LANDING_DIR``, ``PAPERS_DATA_DIR``, ``PAPERS_CAPTURE_YEAR`` and
+    ``PAPERS_MAX_FILE_BYTES`` when the definitions are loaded.
+    """
+
+    landing_dir: str
+    data_dir: str
+    capture_year: int | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(landing_dir=Path(self.landing_dir), data_dir=Path(self.data_dir))
+
+    @property
+    def ingest_options(self) -> IngestOptions:
+        return IngestOptions(max_file_bytes=self.max_file_bytes, capture_year=self.capture_year)
+
+
+def settings_from_env() -> PipelineSettings:
+    paths = paths_from_env()
+    year = os.environ.get("PAPERS_CAPTURE_YEAR")
+    max_bytes = os.environ.get("PAPERS_MAX_FILE_BYTES")
+    return PipelineSettings(
+        landing_dir=str(paths.landing_dir),
+        data_dir=str(paths.data_dir),
+        capture_year=int(year) if year else None,
+        max_file_bytes=int(max_bytes) if max_bytes else DEFAULT_MAX_FILE_BYTES,
+    )
