@@ -138,9 +138,28 @@ def _entry_row(record: Mapping[str, Any], position: int) -> dict[str, Any]:
         else None,
         "submitted_on_daily_at": _text(paper.get("submittedOnDailyAt"), "paper.submittedOnDailyAt"),
         "github_stars": _integer(paper.get("githubStars"), "paper.githubStars"),
+        "author_count": len(authors),
+        "organization": _organization(paper.get("organization") or record.get("organization")),
+        "submitted_by": _submitter(record.get("submittedBy") or paper.get("submittedOnDailyBy")),
+        "capture_links": None,
         # sorted keys make the kept original byte-identical whatever the order the API served
         "raw_entry": orjson.dumps(record, option=orjson.OPT_SORT_KEYS, default=str).decode("utf-8"),
     }
+
+
+def _organization(value: object) -> str | None:
+    # the API gives an organisation object ({"name", "fullname", ...}) on newer entries
+    if isinstance(value, dict):
+        name = value.get("fullname") or value.get("name")
+        return name if isinstance(name, str) else None
+    return value if isinstance(value, str) else None
+
+
+def _submitter(value: object) -> str | None:
+    if isinstance(value, dict):
+        name = value.get("fullname") or value.get("name")
+        return name if isinstance(name, str) else None
+    return None
 
 
 def _text(value: object, field: str) -> str | None:

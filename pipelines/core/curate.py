@@ -137,7 +137,7 @@ def build_papers(resolved: pl.LazyFrame, observations: pl.LazyFrame) -> pl.LazyF
 def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
     """One row per (paper, link), with where the link was found and when it was first seen."""
     base = resolved.select(
-        "paper_id", "listed_on", "github_repo_raw", "project_page_raw", "abstract"
+        "paper_id", "listed_on", "github_repo_raw", "project_page_raw", "abstract", "capture_links"
     )
     candidates = pl.concat(
         [
@@ -153,6 +153,12 @@ def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
                 pl.col("project_page_raw").alias("url_raw"),
                 pl.lit("api_projectPage").alias("provenance"),
             ),
+            base.select(
+                "paper_id",
+                "listed_on",
+                pl.col("capture_links").alias("url_raw"),
+                pl.lit("capture_link").alias("provenance"),
+            ).explode("url_raw"),
             base.select(
                 "paper_id",
                 "listed_on",

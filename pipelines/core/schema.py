@@ -24,6 +24,10 @@ PARSED_ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "ai_keywords": pl.List(pl.String()),
     "submitted_on_daily_at": UTC_TIMESTAMP,
     "github_stars": pl.Int64(),
+    "author_count": pl.Int32(),
+    "organization": pl.String(),
+    "submitted_by": pl.String(),
+    "capture_links": pl.List(pl.String()),
     "raw_entry": pl.String(),
 }
 
@@ -52,6 +56,10 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "ai_keywords": pl.List(pl.String()),
     "submitted_on_daily_at": UTC_TIMESTAMP,
     "github_stars": pl.Int64(),
+    "author_count": pl.Int32(),
+    "organization": pl.String(),
+    "submitted_by": pl.String(),
+    "capture_links": pl.List(pl.String()),
     "title_raw": pl.String(),
     "abstract_raw": pl.String(),
     "arxiv_id_raw": pl.String(),
