@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import dagster as dg
 import polars as pl
 
@@ -29,8 +31,9 @@ def run_suite_check(
     frame: pl.DataFrame, spec: SuiteSpec, asset: str
 ) -> tuple[dg.AssetCheckResult, SuiteOutcome]:
     """Validate ``frame`` and report the outcome as an ERROR-severity check result."""
+    started = time.perf_counter()
     outcome = validate(frame, spec)
-    progress.info("validate: %s", outcome.describe())
+    progress.info("validate: %s (%.2f s)", outcome.describe(), time.perf_counter() - started)
     failed = {
         f"{failure.expectation}({failure.column or ''})": {
             "unexpected": failure.unexpected_count,
