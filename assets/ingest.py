@@ -15,7 +15,12 @@ from expectations.checks import check_spec, run_suite_check
 from pipelines.core.build import parse_files, snapshot_files, store_files
 from pipelines.core.landing import scan_landing
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
-from pipelines.core.store import INGESTED, load_file_records, load_raw_record
+from pipelines.core.store import (
+    INGESTED,
+    find_raw_record,
+    forget_raw_record,
+    load_file_records,
+)
 from pipelines.partitions import listing_files_partitions
 from pipelines.resources import PipelineSettings
 
@@ -41,7 +46,9 @@ def raw_listing_files(
     wanted = context.partition_keys
     missing = [key for key in wanted if key not in by_key]
     for key in missing:
-        context.log.warning(f"{key}: no longer in the landing folder; its last snapshot is kept")
+        # its ingested entries stay (history is kept); it is just not read again
+        forget_raw_record(paths, key)
+        context.log.warning(f"{key}: no longer in the landing folder; not read in this run")
     records = snapshot_files(paths, [by_key[key] for key in wanted if key in by_key])
     rows = pl.DataFrame(
         [
@@ -89,11 +96,8 @@ def listing_entries(
     cannot be read at all is quarantined. A file whose bytes were already ingested is skipped."""
     paths = settings.paths
     already = {r.file_key: r.sha256 for r in load_file_records(paths) if r.status == INGESTED}
-    keys = [
-        key
-        for key in context.partition_keys
-        if already.get(key) != load_raw_record(paths, key).sha256
-    ]
+    raw = {key: record for key in context.partition_keys if (record := find_raw_record(paths, key))}
+    keys = [key for key, record in raw.items() if already.get(key) != record.sha256]
     skipped = len(context.partition_keys) - len(keys)
     parsed = parse_files(paths, keys, settings.ingest_options)
     entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in parsed)])

@@ -26,10 +26,19 @@ def arxiv_id(column: str | pl.Expr) -> pl.Expr:
     archive = found.str.extract(r"^([^/.]+)", 1).str.to_lowercase()
     subject = found.str.extract(r"^[^/.]+(\.[^/]+)/", 1).str.to_uppercase()
     number = found.str.extract(r"/(\d{7})$", 1)
+    # new-style ids name a real month, and have 4 digits after the dot until 2014, 5 from 2015
+    year_month = found.str.slice(0, 4)
+    digits = found.str.extract(r"\.(\d+)$", 1).str.len_chars()
+    month = found.str.slice(2, 2).cast(pl.Int32, strict=False)
+    new_style_ok = month.is_between(1, 12) & (
+        ((year_month >= "1501") & (digits == 5)) | ((year_month < "1501") & (digits == 4))
+    )
     return (
         pl.when(found.str.contains("/"))
         .then(pl.concat_str([archive, subject.fill_null(""), pl.lit("/"), number]))
-        .otherwise(found)
+        .when(new_style_ok)
+        .then(found)
+        .otherwise(None)
     )
 
 

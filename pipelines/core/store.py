@@ -89,6 +89,19 @@ def load_raw_record(paths: Paths, file_key: str) -> RawRecord:
     return RawRecord(**json.loads(path.read_text(encoding="utf-8")))
 
 
+def find_raw_record(paths: Paths, file_key: str) -> RawRecord | None:
+    """The raw record of a file key, or None when the file is not (or no longer) landed."""
+    path = _raw_record_path(paths, file_key)
+    if not path.exists():
+        return None
+    return RawRecord(**json.loads(path.read_text(encoding="utf-8")))
+
+
+def forget_raw_record(paths: Paths, file_key: str) -> None:
+    """Forget the raw record of a file that left the landing folder; its ingest record stays."""
+    _raw_record_path(paths, file_key).unlink(missing_ok=True)
+
+
 def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
     return (paths.data_dir / record.snapshot).read_bytes()
 

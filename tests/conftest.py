@@ -1,0 +1,48 @@
+"""Shared fixtures: the real sample data and temporary landing and data folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.core.settings import Paths
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_LANDING = REPO / "data" / "landing"
+SHARED_DATA = REPO.parent / "shared" / "data"
+CAPTURE_NAME = "000_5f781be605d9922b.txt"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The full real archive beside the repository; tests that need it skip without it."""
+    if not (SHARED_DATA / "hf-daily-api").is_dir():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def sample_landing() -> Path:
+    return SAMPLE_LANDING
+
+
+@pytest.fixture
+def tmp_paths(tmp_path: Path) -> Paths:
+    """An empty landing folder and data folder under the test's temporary folder."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    return Paths(landing_dir=landing, data_dir=tmp_path / "data")
+
+
+def copy_sample(destination: Path) -> None:
+    """Copy the bundled sample listings into ``destination``."""
+    shutil.copytree(SAMPLE_LANDING, destination, dirs_exist_ok=True)
+
+
+def copy_shared(shared: Path, destination: Path) -> None:
+    """Copy every listing of the real archive (not its LICENSE) into ``destination``."""
+    shutil.copytree(
+        shared, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("LICENSE")
+    )

@@ -1,0 +1,98 @@
+"""arXiv ids, text normalisation and link normalisation, as whole-column expressions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
+from pipelines.core.entries import parse_file
+from pipelines.core.landing import sha256_hex
+from pipelines.core.links import normalise_links, urls_in_text
+from pipelines.core.text import clean_text, title_key
+from tests.conftest import CAPTURE_NAME
+
+
+def test_arxiv_ids_of_both_styles_lose_their_version() -> None:
+    raw = [
+        "2501.00663", "0704.0001v3", "hep-th/9901001", "math.GT/0309136v2", "arXiv:2405.15738v1",
+        "https://arxiv.org/abs/2405.15738", "https://huggingface.co/papers/2502.01234",
+        "12345", "abc/123", "2405.1573", None,
+    ]  # fmt: skip
+    frame = pl.DataFrame({"raw": raw}).select(
+        arxiv_id("raw").alias("id"), arxiv_version("raw").alias("version")
+    )
+    assert frame["id"].to_list() == [
+        "2501.00663", "0704.0001", "hep-th/9901001", "math.GT/0309136", "2405.15738",
+        "2405.15738", "2502.01234", None, None, None, None,
+    ]  # fmt: skip
+    assert frame["version"].to_list() == [None, 3, None, 2, 1, None, None, None, None, None, None]
+    assert frame["id"].drop_nulls().str.contains(VERSIONLESS_ID).all()
+
+
+def test_clean_text_unwraps_collapses_and_removes_invisible_characters() -> None:
+    raw = ["pre-\ntrained  models\\\nwork", "x\u202ey\x00z\u200b", "Cafe\u0301 ", None]
+    cleaned = pl.DataFrame({"t": raw}).select(clean_text("t"))["t"].to_list()
+    assert cleaned == ["pre-trained models work", "xyz", "Café", None]
+
+
+def test_title_key_folds_case_punctuation_dashes_and_latex() -> None:
+    titles = [
+        "Foo--Bar: A $\\alpha$-Study",
+        "foo — bar  a ALPHA study",
+        "Foo-Bar: a \\textbf{Alpha} Study!",
+        "Foo Bar: A Beta Study",
+    ]
+    keys = pl.DataFrame({"t": titles}).select(title_key("t"))["t"].to_list()
+    assert keys[0] == keys[1] == keys[2] == "foo bar a alpha study"
+    assert keys[3] != keys[0]
+
+
+def _links(texts: list[str]) -> pl.DataFrame:
+    found = pl.DataFrame({"t": texts}).select(urls_in_text("t").alias("url_raw"))
+    return normalise_links(found.explode("url_raw").drop_nulls()).collect()
+
+
+def test_github_links_reduce_to_owner_and_repo() -> None:
+    links = _links(
+        [
+            "Code: https://github.com/sail-sg/volo. See github.com/uynaes/RankingAwareCLIP.",
+            "https://GitHub.com/Open-Lab/Repo.git and https://gitlab.com/g/r/-/tree/main),",
+        ]
+    )
+    assert links.select("url", "owner", "repo", "owner_display", "kind").rows() == [
+        ("https://github.com/sail-sg/volo", "sail-sg", "volo", "sail-sg", "repository"),
+        ("https://github.com/uynaes/RankingAwareCLIP", "uynaes", "rankingawareclip", "uynaes",
+         "repository"),
+        ("https://github.com/Open-Lab/Repo", "open-lab", "repo", "Open-Lab", "repository"),
+        ("https://gitlab.com/g/r", "g", "r", "g", "repository"),
+    ]  # fmt: skip
+
+
+def test_link_kinds_and_links_that_are_not_code() -> None:
+    links = _links(
+        [
+            "Project page: https://foo.github.io/proj/. Data: https://huggingface.co/datasets/a/b,"
+            " demo https://huggingface.co/spaces/x/y), weights https://huggingface.co/org/m;"
+            " paper https://arxiv.org/abs/2401.00001 and https://doi.org/10.1/x"
+        ]
+    )
+    assert links.select("url", "kind").rows() == [
+        ("https://foo.github.io/proj", "project_page"),
+        ("https://huggingface.co/datasets/a/b", "dataset"),
+        ("https://huggingface.co/spaces/x/y", "demo"),
+        ("https://huggingface.co/org/m", "model"),
+    ]
+
+
+def test_the_capture_has_17_abstracts_with_a_github_repository(sample_landing: Path) -> None:
+    data = (sample_landing / "trending-page" / CAPTURE_NAME).read_bytes()
+    entries = parse_file(data, f"trending-page/{CAPTURE_NAME}", sha256_hex(data)).entries
+    links = normalise_links(
+        entries.select("title", urls_in_text("abstract").alias("url_raw")).explode("url_raw")
+    ).collect()
+    repositories = links.filter(pl.col("kind") == "repository")
+    assert repositories["title"].n_unique() == 17
+    assert "https://github.com/sail-sg/volo" in repositories["url"].to_list()
+    assert "https://github.com/uynaes/RankingAwareCLIP" in repositories["url"].to_list()

@@ -1,0 +1,143 @@
+"""Releases: byte-identical, immutable, verified, with an atomic latest pointer; the warehouse."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.core.build import build_everything
+from pipelines.core.release import (
+    LATEST,
+    MANIFEST,
+    latest_release,
+    next_release_id,
+    publish_release,
+    verify_release,
+)
+from pipelines.core.settings import Paths
+from tests.conftest import copy_sample
+
+
+@pytest.fixture
+def built(tmp_paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
+    copy_sample(tmp_paths.landing_dir)
+    build_everything(tmp_paths)
+    return tmp_paths
+
+
+def _digests(release_dir: Path) -> dict[str, str]:
+    manifest = json.loads((release_dir / MANIFEST).read_text())
+    return {name: table["sha256"] for name, table in manifest["tables"].items()}
+
+
+def test_the_same_inputs_give_byte_identical_parquet_files(
+    built: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = Paths(landing_dir=built.landing_dir, data_dir=tmp_path / "second")
+    build_everything(other)
+    first = latest_release(built.releases_dir)
+    second = latest_release(other.releases_dir)
+    assert first is not None and second is not None
+    assert _digests(first) == _digests(second)
+    for name in ("papers", "observations", "code_links", "listing_files", "rejects"):
+        assert (first / f"{name}.parquet").read_bytes() == (second / f"{name}.parquet").read_bytes()
+
+
+def test_release_layout_manifest_and_latest_pointer(built: Paths) -> None:
+    release_dir = built.releases_dir / "2026-01-01"
+    assert os.readlink(built.releases_dir / LATEST) == "2026-01-01"
+    manifest = json.loads((release_dir / MANIFEST).read_text())
+    assert manifest["release_id"] == "2026-01-01"
+    assert len(manifest["sources"]) == 21
+    papers = manifest["tables"]["papers"]
+    assert papers["file"] == "papers.parquet"
+    assert papers["rows"] == pl.read_parquet(release_dir / "papers.parquet").height == 380
+    assert papers["bytes"] == (release_dir / "papers.parquet").stat().st_size
+    assert {"name": "paper_id", "type": "large_string"} in papers["schema"]
+    assert verify_release(release_dir) == []
+
+
+def test_an_unchanged_build_makes_no_new_release_and_a_changed_one_a_suffixed_id(
+    built: Paths,
+) -> None:
+    build_everything(built)
+    assert sorted(p.name for p in built.releases_dir.iterdir()) == ["2026-01-01", LATEST]
+    (built.landing_dir / "hf-daily-api" / "2024-05-29.json").unlink()
+    extra = built.landing_dir / "hf-daily-api" / "2024-06-03.json"
+    extra.write_text(
+        '[{"paper": {"id": "2406.00001", "title": "A New Paper", "upvotes": 1}}]', encoding="utf-8"
+    )
+    summary = build_everything(built)
+    assert summary.release is not None and summary.release.release_id == "2026-01-01.2"
+    assert os.readlink(built.releases_dir / LATEST) == "2026-01-01.2"
+    # removing a landed file does not remove its history: it was ingested and stays
+    assert summary.tables["papers"] == 381
+    assert next_release_id(built.releases_dir, date(2026, 1, 1)) == "2026-01-01.3"
+
+
+def test_verify_names_a_corrupted_file(built: Paths) -> None:
+    release_dir = built.releases_dir / "2026-01-01"
+    target = release_dir / "observations.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.chmod(0o644)
+    target.write_bytes(bytes(data))
+    assert verify_release(release_dir) == [
+        "observations.parquet: sha256 does not match the manifest"
+    ]
+
+
+def test_a_failed_publish_leaves_the_previous_release_untouched(built: Paths) -> None:
+    class Boom(Exception):
+        pass
+
+    class ExplodingFrame(pl.DataFrame):
+        def write_parquet(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
+            raise Boom("disk full")
+
+    with pytest.raises(Boom):
+        publish_release(
+            {"papers": ExplodingFrame({"paper_id": ["x"]})},
+            built.releases_dir,
+            sources=[],
+            code_version="test",
+            build_date=date(2026, 1, 2),
+        )
+    assert sorted(p.name for p in built.releases_dir.iterdir()) == ["2026-01-01", LATEST]
+    assert verify_release(built.releases_dir / LATEST) == []
+
+
+def test_the_warehouse_holds_the_release_tables_with_comments(built: Paths) -> None:
+    release_dir = built.releases_dir / "2026-01-01"
+    with duckdb.connect(str(built.warehouse_path), read_only=True) as connection:
+        for name in ("papers", "observations", "code_links", "listing_files", "rejects"):
+            # DuckDB names the session's UTC "Etc/UTC"; the instants are the same
+            in_duckdb = (
+                connection.sql(f"SELECT * FROM {name}")
+                .pl()
+                .with_columns(pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC"))
+            )
+            in_release = pl.read_parquet(release_dir / f"{name}.parquet")
+            assert in_duckdb.equals(in_release), name
+        comment = connection.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'papers' "
+            "AND column_name = 'arxiv_id'"
+        ).fetchall()
+        assert comment[0][0].startswith("Versionless arXiv id")
+        missing = connection.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() "
+            "WHERE NOT internal AND (comment IS NULL OR comment = '')"
+        ).fetchall()
+        assert missing == []
+        tables = connection.execute(
+            "SELECT table_name FROM duckdb_tables() "
+            "WHERE NOT internal AND (comment IS NULL OR comment = '')"
+        ).fetchall()
+        assert tables == []

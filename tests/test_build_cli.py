@@ -1,0 +1,118 @@
+"""End to end: `trending-papers build` (what `make run` calls) on real listings, in temp folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+from dagster._core.instance.ref import InstanceRef
+
+from pipelines.core.release import LATEST, verify_release
+from pipelines.core.settings import Paths
+from tests.conftest import REPO, copy_sample, copy_shared
+
+TABLES = ("papers", "observations", "code_links", "listing_files", "rejects")
+
+
+def run_build(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PAPERS_LANDING_DIR": str(paths.landing_dir),
+        "PAPERS_DATA_DIR": str(paths.data_dir),
+    }
+    env.pop("DAGSTER_HOME", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "build", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def dagster_runs(paths: Paths) -> list[dg.DagsterRun]:
+    """The runs recorded in the persistent Dagster instance of the data folder."""
+    ref = InstanceRef.from_dir(str(paths.dagster_home))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        return list(instance.get_runs())
+
+
+def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
+    copy_sample(tmp_paths.landing_dir)
+    result = run_build(tmp_paths)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "files read:    21 (21 ingested, 0 quarantined, 0 duplicates)" in result.stdout
+    assert "entries:       380 kept, 0 rejected" in result.stdout
+    assert "parse: 21/21 files, 380 entries kept, 0 rejected" in result.stdout
+    # the screen gets progress and a summary; Dagster's own log goes to the log file
+    assert "STEP_SUCCESS" not in result.stdout + result.stderr
+    log_files = list(tmp_paths.logs_dir.glob("build-*.log"))
+    assert len(log_files) == 1 and "STEP_SUCCESS" in log_files[0].read_text()
+
+    release_dir = (tmp_paths.releases_dir / LATEST).resolve()
+    assert verify_release(release_dir) == []
+    released = {name: pl.read_parquet(release_dir / f"{name}.parquet") for name in TABLES}
+    # the inputs: 311 API records with 311 distinct arXiv ids, and 69 capture entries
+    assert released["papers"].height == 380
+    assert released["papers"]["arxiv_id"].n_unique() == 312  # 311 ids and null
+    assert released["observations"].height == 380
+    assert released["listing_files"]["entries_read"].sum() == 380
+    assert released["listing_files"]["status"].unique().to_list() == ["ingested"]
+    assert released["rejects"].height == 0
+    with duckdb.connect(str(tmp_paths.warehouse_path), read_only=True) as connection:
+        for name, frame in released.items():
+            count = connection.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+            assert count == frame.height, name
+        keys = connection.execute("SELECT paper_id FROM papers ORDER BY paper_id").fetchall()
+        assert [k[0] for k in keys] == released["papers"]["paper_id"].to_list()
+
+    runs = dagster_runs(tmp_paths)
+    assert len(runs) == 1 and runs[0].job_name == "build_dataset"
+    assert "hf-daily-api/2024-05-27.json" in runs[0].tags["trending_papers/files"]
+
+    again = run_build(tmp_paths)
+    assert again.returncode == 0, again.stderr
+    assert "plan: 0 new or changed files of 21 known" in again.stdout
+    assert "unchanged" in again.stdout
+    assert sorted(p.name for p in tmp_paths.releases_dir.iterdir()) == [release_dir.name, LATEST]
+
+
+def test_a_failed_blocking_check_publishes_nothing(tmp_paths: Paths) -> None:
+    copy_sample(tmp_paths.landing_dir)
+    # a file named for a day years ahead: every entry parses, but its listing date is impossible
+    shutil.copy(
+        tmp_paths.landing_dir / "hf-daily-api" / "2024-05-27.json",
+        tmp_paths.landing_dir / "hf-daily-api" / "2031-05-27.json",
+    )
+    result = run_build(tmp_paths)
+    assert result.returncode == 1
+    assert "BUILD FAILED: nothing was published" in result.stderr
+    assert "listing_entries_error_suite" in result.stderr
+    assert "expect_column_values_to_be_between(listed_on): 13 of 393" in result.stderr
+    assert not tmp_paths.releases_dir.exists()
+    assert not tmp_paths.warehouse_path.exists()
+    # nothing of the failed batch counts as ingested: a fixed landing folder is processed anew
+    (tmp_paths.landing_dir / "hf-daily-api" / "2031-05-27.json").unlink()
+    fixed = run_build(tmp_paths)
+    assert fixed.returncode == 0, fixed.stderr
+    assert "plan: 21 new or changed files of 22 known" in fixed.stdout
+
+
+@pytest.mark.slow
+def test_the_whole_archive_in_one_run(tmp_paths: Paths, shared_data: Path) -> None:
+    copy_shared(shared_data, tmp_paths.landing_dir)
+    result = run_build(tmp_paths)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "files read:    220 (220 ingested, 0 quarantined, 0 duplicates)" in result.stdout
+    assert "entries:       3,062 kept, 0 rejected" in result.stdout
+    assert "papers:        3,062" in result.stdout
+    runs = dagster_runs(tmp_paths)
+    assert len(runs) == 1

@@ -1,0 +1,85 @@
+"""The Dagster definitions load, and the asset graph is what the docs describe."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from tests.conftest import REPO
+
+# a rename or a new dependency shows up here as a reviewable diff
+EXPECTED_GRAPH = {
+    "raw_listing_files": ("ingest", []),
+    "listing_entries": ("ingest", ["raw_listing_files"]),
+    "papers": ("curated", ["listing_entries"]),
+    "observations": ("curated", ["listing_entries"]),
+    "code_links": ("curated", ["listing_entries"]),
+    "listing_files": ("curated", ["listing_entries"]),
+    "rejects": ("curated", ["listing_entries"]),
+    "release": (
+        "publish",
+        ["code_links", "listing_files", "observations", "papers", "rejects"],
+    ),
+    "warehouse": ("publish", ["release"]),
+}
+EXPECTED_CHECKS = {
+    ("listing_entries", "listing_entries_error_suite"),
+    ("papers", "papers_error_suite"),
+    ("observations", "observations_error_suite"),
+    ("code_links", "code_links_error_suite"),
+}
+
+
+def test_definitions_load_and_the_graph_is_as_documented() -> None:
+    graph = defs.resolve_asset_graph()
+    actual = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        parents = sorted(parent.to_user_string() for parent in node.parent_keys)
+        actual[key.to_user_string()] = (node.group_name, parents)
+    assert actual == EXPECTED_GRAPH
+
+
+def test_every_asset_has_a_description_and_owners() -> None:
+    for spec in defs.resolve_all_asset_specs():
+        assert spec.description and len(spec.description) > 40, spec.key
+        assert spec.owners, spec.key
+        assert spec.kinds, spec.key
+
+
+def test_the_error_suites_are_blocking_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key).blocking
+        for key in graph.asset_check_keys
+    }
+    assert set(checks) == EXPECTED_CHECKS
+    assert all(checks.values())
+
+
+def test_jobs_sensor_and_workspace() -> None:
+    assert defs.resolve_job_def("build_dataset") is not None
+    assert defs.resolve_job_def("publish_dataset") is not None
+    sensor = defs.resolve_sensor_def("landing_folder_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    workspace = (REPO / "workspace.yaml").read_text()
+    assert "module_name: pipelines.definitions" in workspace
+
+
+def test_the_pure_logic_does_not_import_dagster() -> None:
+    for module in sorted((REPO / "pipelines" / "core").glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {
+            alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            (node.module or "").split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
+        assert "dagster" not in imported, Path(module).name
