@@ -19,6 +19,8 @@ import click
 from pipelines.core.release import LATEST, verify_release
 from pipelines.core.settings import Paths, paths_from_env
 
+# rejects listed on the screen after a build; the rest are in the rejects table
+REJECTS_SHOWN = 10
 INSTANCE_CONFIG = """\
 # the Dagster instance of this data folder (runs, events, schedules); see deploy/ for production
 telemetry:
@@ -156,7 +158,9 @@ def _report_summary(paths: Paths, log_path: Path, run_id: str) -> None:
 
     files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
     papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
-    rejects = pl.read_parquet(paths.curated_dir / "rejects.parquet", columns=["reason"]).height
+    rejects = pl.read_parquet(
+        paths.curated_dir / "rejects.parquet", columns=["source_file", "position", "reason"]
+    )
     by_status = dict(files.group_by("status").len().iter_rows())
     latest = (paths.releases_dir / LATEST).resolve()
     click.echo("")
@@ -172,7 +176,14 @@ def _report_summary(paths: Paths, log_path: Path, run_id: str) -> None:
         f"{int(files['entries_rejected'].sum()):,} rejected"
     )
     click.echo(f"  papers:        {papers:,}")
-    click.echo(f"  rejects:       {rejects:,} (table rejects; quarantine: {paths.quarantine_dir})")
+    click.echo(
+        f"  rejects:       {rejects.height:,} (table rejects; quarantine: {paths.quarantine_dir})"
+    )
+    for source_file, position, reason in rejects.head(REJECTS_SHOWN).iter_rows():
+        where = source_file if position is None else f"{source_file}, entry {position}"
+        click.echo(f"    {where}: {reason}")
+    if rejects.height > REJECTS_SHOWN:
+        click.echo(f"    ... and {rejects.height - REJECTS_SHOWN:,} more in the rejects table")
     click.echo(f"  release:       {latest}")
     click.echo(f"  warehouse:     {paths.warehouse_path}")
     click.echo(f"  dagster run:   {run_id} (make ui to browse it)")

@@ -114,5 +114,13 @@ def test_the_whole_archive_in_one_run(tmp_paths: Paths, shared_data: Path) -> No
     assert "files read:    220 (220 ingested, 0 quarantined, 0 duplicates)" in result.stdout
     assert "entries:       3,062 kept, 0 rejected" in result.stdout
     assert "papers:        3,062" in result.stdout
+    release_dir = (tmp_paths.releases_dir / LATEST).resolve()
+    files = pl.read_parquet(release_dir / "listing_files.parquet")
+    assert files.height == 220
+    kept = dict(files.group_by("source_format").agg(pl.col("entries_kept").sum()).iter_rows())
+    assert kept == {"hf_daily_api": 2993, "hf_papers_page": 69}
+    assert (files["entries_read"] == files["entries_kept"] + files["entries_rejected"]).all()
+    papers = pl.read_parquet(release_dir / "papers.parquet")
+    assert papers["arxiv_id"].drop_nulls().n_unique() == 2993
     runs = dagster_runs(tmp_paths)
     assert len(runs) == 1

@@ -23,11 +23,14 @@ from pipelines.core.landing import LandedFile, scan_landing
 from pipelines.core.release import PublishedRelease, publish_release, write_table
 from pipelines.core.settings import Paths
 from pipelines.core.store import (
+    QUARANTINED,
     FileRecord,
     RawRecord,
     listing_files_table,
     load_file_records,
     load_raw_record,
+    next_ingest_sequence,
+    pending_files,
     read_snapshot,
     rejects_table,
     scan_entries,
@@ -89,7 +92,8 @@ def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) 
 
 
 def store_files(paths: Paths, parsed: Sequence[ParsedFile]) -> list[FileRecord]:
-    return [store_parsed(paths, item) for item in parsed]
+    first = next_ingest_sequence(paths)
+    return [store_parsed(paths, item, first + index) for index, item in enumerate(parsed)]
 
 
 def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
@@ -182,16 +186,18 @@ def build_everything(paths: Paths, options: IngestOptions | None = None) -> Buil
     """The whole build without Dagster (and without its validation): for benchmarks and scripts."""
     options = options or IngestOptions()
     landed, _refused = scan_landing(paths.landing_dir)
-    raw = snapshot_files(paths, landed)
+    # like the orchestrated build: only new or changed files are read
+    raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
     parsed = parse_files(paths, [r.file_key for r in raw], options)
-    records = store_files(paths, parsed)
+    store_files(paths, parsed)
+    records = with_duplicates_marked(load_file_records(paths))
     tables = curate_store(paths)
     write_curated(paths, tables)
     release = publish(paths, tables)
     load_warehouse(paths, release)
     return BuildSummary(
         files_read=len(records),
-        files_quarantined=sum(r.status != "ingested" for r in records),
+        files_quarantined=sum(r.status == QUARANTINED for r in records),
         entries_kept=sum(r.entries_kept for r in records),
         entries_rejected=sum(r.entries_rejected for r in records),
         tables={name: frame.height for name, frame in tables.items()},

@@ -92,7 +92,7 @@ def detect_format(data: bytes, file_key: str, max_bytes: int) -> tuple[str, str]
     if head[0] in "[{":
         return API_FORMAT, text
     if file_key.lower().endswith(".json"):
-        raise ListingError(file_key, "a .json file whose content is not JSON")
+        raise ListingError(file_key, "a .json file that is not a JSON list or object of papers")
     return CAPTURE_FORMAT, text
 
 

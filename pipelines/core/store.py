@@ -57,6 +57,9 @@ class FileRecord:
     entries_read: int
     entries_kept: int
     entries_rejected: int
+    # order in which files were ingested, across runs: of two files with the same bytes, the one
+    # ingested later is the duplicate
+    ingest_sequence: int = 0
 
     @property
     def accounted(self) -> bool:
@@ -106,7 +109,7 @@ def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
     return (paths.data_dir / record.snapshot).read_bytes()
 
 
-def store_parsed(paths: Paths, parsed: ParsedFile) -> FileRecord:
+def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> FileRecord:
     """Persist a parsed file's entries, rejects and ingest record; quarantine an unreadable file."""
     stem = storage_stem(parsed.file_key)
     paths.ingest_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +132,7 @@ def store_parsed(paths: Paths, parsed: ParsedFile) -> FileRecord:
         entries_read=parsed.entries_read,
         entries_kept=parsed.entries.height,
         entries_rejected=parsed.entry_rejects,
+        ingest_sequence=ingest_sequence,
     )
     _write_json_atomically(paths.ingest_dir / f"{stem}.record.json", asdict(record))
     return record
@@ -157,11 +161,18 @@ def pending_files(paths: Paths, landed: Sequence[LandedFile]) -> list[tuple[Land
     return pending
 
 
+def next_ingest_sequence(paths: Paths) -> int:
+    return max((record.ingest_sequence for record in load_file_records(paths)), default=0) + 1
+
+
 def with_duplicates_marked(records: Iterable[FileRecord]) -> list[FileRecord]:
-    """Mark as duplicates the files whose bytes equal an earlier file key's (same content twice)."""
+    """Mark as duplicates the files whose bytes equal those of a file ingested before them.
+
+    Within one batch, files are ingested in the order of their keys.
+    """
     first_key_of: dict[str, str] = {}
     marked = []
-    for record in sorted(records, key=lambda r: r.file_key):
+    for record in sorted(records, key=lambda r: (r.ingest_sequence, r.file_key)):
         original = first_key_of.setdefault(record.sha256, record.file_key)
         if original != record.file_key and record.status == INGESTED:
             record = FileRecord(
@@ -174,7 +185,7 @@ def with_duplicates_marked(records: Iterable[FileRecord]) -> list[FileRecord]:
                 }
             )
         marked.append(record)
-    return marked
+    return sorted(marked, key=lambda r: r.file_key)
 
 
 def listing_files_table(records: Sequence[FileRecord]) -> pl.DataFrame:
