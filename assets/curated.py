@@ -8,7 +8,7 @@ from assets.ingest import OWNERS, listing_entries
 from assets.metadata import table_metadata
 from expectations import suites
 from expectations.checks import check_spec, run_suite_check
-from pipelines.core.build import curate_store, write_curated
+from pipelines.core.build import PUBLISHED_TABLES, curate_store, write_curated
 from pipelines.core.catalog import TABLES
 from pipelines.resources import PipelineSettings
 
@@ -18,7 +18,7 @@ SUITES = {
     "observations": suites.OBSERVATIONS,
     "code_links": suites.CODE_LINKS,
 }
-CURATED = ("papers", "observations", "code_links", "listing_files", "rejects")
+CURATED = PUBLISHED_TABLES
 
 
 @dg.multi_asset(

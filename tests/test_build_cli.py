@@ -18,7 +18,7 @@ from pipelines.core.release import LATEST, verify_release
 from pipelines.core.settings import Paths
 from tests.conftest import REPO, copy_sample, copy_shared
 
-TABLES = ("papers", "observations", "code_links", "listing_files", "rejects")
+TABLES = ("papers", "observations", "code_links", "paper_aliases", "listing_files", "rejects")
 
 
 def run_build(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:

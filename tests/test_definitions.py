@@ -19,9 +19,10 @@ EXPECTED_GRAPH = {
     "code_links": ("curated", ["listing_entries"]),
     "listing_files": ("curated", ["listing_entries"]),
     "rejects": ("curated", ["listing_entries"]),
+    "paper_aliases": ("curated", ["listing_entries"]),
     "release": (
         "publish",
-        ["code_links", "listing_files", "observations", "papers", "rejects"],
+        ["code_links", "listing_files", "observations", "paper_aliases", "papers", "rejects"],
     ),
     "warehouse": ("publish", ["release"]),
 }

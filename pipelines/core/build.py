@@ -43,7 +43,8 @@ from pipelines.core.warehouse import build_warehouse
 progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
-PUBLISHED_TABLES = ("papers", "observations", "code_links", "listing_files", "rejects")
+# every table of the data dictionary is published, in its order
+PUBLISHED_TABLES = tuple(TABLES)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ TABLES: dict[str, TableDoc] = {
                 "ai_keywords": "Keywords the Hugging Face API attached to the paper, when present.",
                 "source_formats": "Kinds of source that listed the paper (hf_daily_api, "
                 "hf_papers_page).",
+                "code_promised": "The abstract promises code, models or data ('will be "
+                "released', 'available online') but no link to them is known.",
             },
         ),
         TableDoc(
@@ -92,6 +94,20 @@ TABLES: dict[str, TableDoc] = {
                 "api_projectPage, capture_link or abstract.",
                 "provenances": "Every place the link was found.",
                 "first_seen_on": "First listing date on which the link was seen.",
+            },
+        ),
+        TableDoc(
+            name="paper_aliases",
+            key=("alias_kind", "alias", "paper_id"),
+            description=(
+                "Every key and title variant that points to a paper: its arXiv id, versioned "
+                "arXiv ids seen, its title keys and every title as listed. A paper first published "
+                "under a title key and later merged into its arXiv-keyed row stays findable here."
+            ),
+            columns={
+                "alias": "The alternative key or title.",
+                "alias_kind": "arxiv_id, arxiv_id_versioned, title_key or title.",
+                "paper_id": "The paper it points to (papers.paper_id).",
             },
         ),
         TableDoc(

@@ -21,13 +21,27 @@ class CuratedTables:
     papers: pl.DataFrame
     observations: pl.DataFrame
     code_links: pl.DataFrame
+    paper_aliases: pl.DataFrame
 
     def as_dict(self) -> dict[str, pl.DataFrame]:
         return {
             "papers": self.papers,
             "observations": self.observations,
             "code_links": self.code_links,
+            "paper_aliases": self.paper_aliases,
         }
+
+
+# phrasing that promises code without giving where it is
+CODE_PROMISE = (
+    r"(?i)\b(?:code|codes|source code|implementation|models?|weights|data(?:set)?s?)"
+    r"(?:\s+(?:and|&)\s+\w+)*\s+"
+    r"(?:(?:will|would|is going to|are going to)\s+be|(?:is|are)\s+to\s+be|"
+    r"(?:is|are|has been|have been)\s+made)\s+(?:made\s+)?(?:publicly\s+|freely\s+|openly\s+)?"
+    r"(?:released|available|open[- ]sourced|published|public)"
+    r"|\b(?:code|implementation)\s+(?:is\s+)?(?:available|released)\s+online\b"
+    r"|\bcoming soon\b"
+)
 
 
 def resolve_paper_ids(entries: pl.LazyFrame) -> pl.LazyFrame:
@@ -197,15 +211,68 @@ def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def build_paper_aliases(resolved: pl.LazyFrame) -> pl.LazyFrame:
+    """Every key and title variant that points to a paper, so a published key stays findable.
+
+    A paper first known by its title (``title:...``) and merged later into its arXiv-keyed row
+    keeps its title key here; versioned arXiv ids and every title variant seen point to it too.
+    """
+    versioned = resolved.filter(pl.col("arxiv_version").is_not_null()).select(
+        pl.format("{}v{}", pl.col("arxiv_id"), pl.col("arxiv_version")).alias("alias"),
+        pl.lit("arxiv_id_versioned").alias("alias_kind"),
+        "paper_id",
+    )
+    return (
+        pl.concat(
+            [
+                resolved.filter(pl.col("resolved_arxiv_id").is_not_null()).select(
+                    pl.col("resolved_arxiv_id").alias("alias"),
+                    pl.lit("arxiv_id").alias("alias_kind"),
+                    "paper_id",
+                ),
+                versioned,
+                resolved.select(
+                    pl.concat_str([pl.lit(TITLE_KEY_PREFIX), pl.col("title_key")]).alias("alias"),
+                    pl.lit("title_key").alias("alias_kind"),
+                    "paper_id",
+                ),
+                resolved.select(
+                    pl.col("title").alias("alias"), pl.lit("title").alias("alias_kind"), "paper_id"
+                ),
+            ]
+        )
+        .unique()
+        .sort("alias_kind", "alias", "paper_id")
+    )
+
+
+def flag_code_promises(papers: pl.DataFrame, code_links: pl.DataFrame) -> pl.DataFrame:
+    """``code_promised``: the abstract promises code (\"will be released\") and gives no link."""
+    # a promise that comes with a link, or a paper whose repository is known, promises nothing
+    with_link = code_links.filter(
+        (pl.col("kind") == "repository") | pl.col("provenances").list.contains("abstract")
+    )["paper_id"].unique()
+    return papers.with_columns(
+        (
+            pl.col("abstract").str.contains(CODE_PROMISE).fill_null(False)
+            & ~pl.col("paper_id").is_in(with_link.implode())
+        ).alias("code_promised")
+    )
+
+
 def curate(entries: pl.LazyFrame) -> CuratedTables:
     """Build the curated tables from all kept listing entries."""
     resolved = resolve_paper_ids(entries).cache()
     observations = build_observations(resolved)
     papers = build_papers(resolved, observations)
     code_links = build_code_links(resolved)
-    papers_df, observations_df, links_df = pl.collect_all([papers, observations, code_links])
+    aliases = build_paper_aliases(resolved)
+    papers_df, observations_df, links_df, aliases_df = pl.collect_all(
+        [papers, observations, code_links, aliases]
+    )
     return CuratedTables(
-        papers=papers_df,
+        papers=flag_code_promises(papers_df, links_df),
         observations=observations_df.sort("paper_id", "listed_on", "source_file", nulls_last=True),
         code_links=links_df,
+        paper_aliases=aliases_df,
     )

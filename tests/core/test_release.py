@@ -46,7 +46,14 @@ def test_the_same_inputs_give_byte_identical_parquet_files(
     second = latest_release(other.releases_dir)
     assert first is not None and second is not None
     assert _digests(first) == _digests(second)
-    for name in ("papers", "observations", "code_links", "listing_files", "rejects"):
+    for name in (
+        "papers",
+        "observations",
+        "code_links",
+        "paper_aliases",
+        "listing_files",
+        "rejects",
+    ):
         assert (first / f"{name}.parquet").read_bytes() == (second / f"{name}.parquet").read_bytes()
 
 
@@ -117,7 +124,14 @@ def test_a_failed_publish_leaves_the_previous_release_untouched(built: Paths) ->
 def test_the_warehouse_holds_the_release_tables_with_comments(built: Paths) -> None:
     release_dir = built.releases_dir / "2026-01-01"
     with duckdb.connect(str(built.warehouse_path), read_only=True) as connection:
-        for name in ("papers", "observations", "code_links", "listing_files", "rejects"):
+        for name in (
+            "papers",
+            "observations",
+            "code_links",
+            "paper_aliases",
+            "listing_files",
+            "rejects",
+        ):
             # DuckDB names the session's UTC "Etc/UTC"; the instants are the same
             in_duckdb = (
                 connection.sql(f"SELECT * FROM {name}")
