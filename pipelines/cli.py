@@ -77,6 +77,45 @@ def build() -> None:
 
 
 @main.command()
+@click.option("--start", help="First listing date (YYYY-MM-DD); default yesterday (UTC).")
+@click.option("--end", help="Last listing date (YYYY-MM-DD); default today (UTC).")
+@click.option("--skip-existing", is_flag=True, help="Do not request dates already landed.")
+def fetch(start: str | None, end: str | None, skip_existing: bool) -> None:
+    """Fetch daily papers API responses for a date range into the landing folder."""
+    paths = paths_from_env()
+    _prepare_instance(paths)
+    _quiet_libraries()
+    progress = _progress_to_screen()
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import FETCH_JOB
+
+    log_path = paths.logs_dir / f"fetch-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.log"
+    fetch_config = {"start": start, "end": end, "refetch_existing": not skip_existing}
+    result = defs.resolve_job_def(FETCH_JOB).execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        run_config={
+            "ops": {"daily_papers_fetch": {"config": fetch_config}},
+            "loggers": {"run_log_file": {"config": {"path": str(log_path)}}},
+        },
+        raise_on_error=False,
+    )
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        outcomes = metadata.get("outcomes")
+        if outcomes is not None:
+            click.echo(str(outcomes.value))
+    if not result.success:
+        _report_failure(
+            result, log_path, what="FETCH FAILED: nothing new was landed for the failed dates."
+        )
+        sys.exit(1)
+    progress.info("fetched into %s; `make run` builds them", paths.landing_dir)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True)
 def ui(host: str, port: int) -> None:
@@ -135,11 +174,15 @@ def _progress_to_screen() -> logging.Logger:
     return progress
 
 
-def _report_failure(result: object, log_path: Path) -> None:
+def _report_failure(
+    result: object,
+    log_path: Path,
+    what: str = "BUILD FAILED: nothing was published in this run.",
+) -> None:
     from dagster import ExecuteInProcessResult
 
     assert isinstance(result, ExecuteInProcessResult)
-    click.echo("\nBUILD FAILED: nothing was published in this run.", err=True)
+    click.echo(f"\n{what}", err=True)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             click.echo(

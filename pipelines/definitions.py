@@ -5,17 +5,27 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.curated import curated_tables
+from assets.fetch import daily_papers_fetch
 from assets.ingest import listing_entries, raw_listing_files
 from assets.publish import release, warehouse
-from pipelines.jobs import build_dataset_job, publish_dataset_job
-from pipelines.resources import settings_from_env
+from pipelines.jobs import build_dataset_job, fetch_daily_papers_job, publish_dataset_job
+from pipelines.resources import api_from_env, settings_from_env
 from pipelines.run_logs import run_log_file
+from pipelines.schedules import daily_fetch_schedule
 from pipelines.sensors import landing_folder_sensor
 
 defs = dg.Definitions(
-    assets=[raw_listing_files, listing_entries, curated_tables, release, warehouse],
-    jobs=[build_dataset_job, publish_dataset_job],
+    assets=[
+        daily_papers_fetch,
+        raw_listing_files,
+        listing_entries,
+        curated_tables,
+        release,
+        warehouse,
+    ],
+    jobs=[build_dataset_job, publish_dataset_job, fetch_daily_papers_job],
     sensors=[landing_folder_sensor],
-    resources={"settings": settings_from_env()},
+    schedules=[daily_fetch_schedule],
+    resources={"settings": settings_from_env(), "huggingface": api_from_env()},
     loggers={"console": dg.colored_console_logger, "run_log_file": run_log_file},
 )

@@ -10,7 +10,7 @@ BUILD_JOB = "build_dataset"
 
 build_dataset_job = dg.define_asset_job(
     BUILD_JOB,
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.groups("ingest", "curated", "publish"),
     partitions_def=listing_files_partitions,
     description="Ingest the given landed files, rebuild the curated tables, validate them, and "
     "publish the release and the warehouse when every blocking check passed.",
@@ -23,4 +23,13 @@ publish_dataset_job = dg.define_asset_job(
     selection=dg.AssetSelection.groups("curated", "publish"),
     description="Rebuild the curated tables from every ingested file, validate them, and publish "
     "the release and the warehouse; for when no new file landed.",
+)
+
+FETCH_JOB = "fetch_daily_papers"
+
+fetch_daily_papers_job = dg.define_asset_job(
+    FETCH_JOB,
+    selection=dg.AssetSelection.groups("fetch"),
+    description="Fetch daily papers API responses (and the trending page when configured) into "
+    "the landing folder.",
 )

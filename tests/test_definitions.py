@@ -12,6 +12,7 @@ from tests.conftest import REPO
 
 # a rename or a new dependency shows up here as a reviewable diff
 EXPECTED_GRAPH = {
+    "daily_papers_fetch": ("fetch", []),
     "raw_listing_files": ("ingest", []),
     "listing_entries": ("ingest", ["raw_listing_files"]),
     "papers": ("curated", ["listing_entries"]),
@@ -64,6 +65,9 @@ def test_the_error_suites_are_blocking_checks() -> None:
 def test_jobs_sensor_and_workspace() -> None:
     assert defs.resolve_job_def("build_dataset") is not None
     assert defs.resolve_job_def("publish_dataset") is not None
+    assert defs.resolve_job_def("fetch_daily_papers") is not None
+    schedule = defs.resolve_schedule_def("daily_fetch_schedule")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     workspace = (REPO / "workspace.yaml").read_text()

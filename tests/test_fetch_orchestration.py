@@ -1,0 +1,113 @@
+"""The live fetch as Dagster runs it: the asset against a local server, and the daily schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets.fetch import FetchRange, daily_papers_fetch, fetch_range
+from pipelines.core.build import build_everything
+from pipelines.core.settings import Paths
+from pipelines.resources import HuggingFaceApi, PipelineSettings
+from pipelines.schedules import daily_fetch_schedule
+from tests.support.replay_server import Fault, ReplayServer
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    replay = ReplayServer().start()
+    try:
+        yield replay
+    finally:
+        replay.stop()
+
+
+def _resources(paths: Paths, base_url: str) -> dict[str, object]:
+    return {
+        "settings": PipelineSettings(
+            landing_dir=str(paths.landing_dir), data_dir=str(paths.data_dir)
+        ),
+        "huggingface": HuggingFaceApi(
+            base_url=base_url, min_interval_seconds=0.0, max_retries=2, backoff_factor=0.01
+        ),
+    }
+
+
+def _config(start: str, end: str) -> dict[str, object]:
+    return {"ops": {"daily_papers_fetch": {"config": {"start": start, "end": end}}}}
+
+
+def test_the_fetch_asset_lands_validated_files_that_then_build(
+    tmp_paths: Paths, server: ReplayServer
+) -> None:
+    server.inject("/api/daily_papers?date=2024-05-28", Fault.error(503), times=1)
+    server.inject("/api/daily_papers?date=2024-05-29", Fault.html(), times=None)
+    result = dg.materialize(
+        [daily_papers_fetch],
+        resources=_resources(tmp_paths, server.base_url),
+        run_config=_config("2024-05-27", "2024-05-29"),
+    )
+    assert result.success
+    metadata = result.asset_materializations_for_node("daily_papers_fetch")[0].metadata
+    assert (metadata["fetched"].value, metadata["failed"].value) == (2, 1)
+    landed = sorted(p.name for p in (tmp_paths.landing_dir / "hf-daily-api").iterdir())
+    # the HTML error page of the 29th never reaches the landing folder
+    assert landed == ["2024-05-27.json", "2024-05-28.json"]
+    assert (tmp_paths.landing_dir / "hf-daily-api" / "2024-05-27.json").read_bytes() == (
+        server.recorded_body("2024-05-27")
+    )
+    summary = build_everything(tmp_paths)
+    assert summary.tables["papers"] == 13 + 15
+
+
+def test_offline_the_fetch_fails_clearly_and_the_landed_files_still_build(
+    tmp_paths: Paths, server: ReplayServer
+) -> None:
+    closed = server.base_url
+    server.stop()
+    result = dg.materialize(
+        [daily_papers_fetch],
+        resources=_resources(tmp_paths, closed),
+        run_config=_config("2024-05-27", "2024-05-27"),
+        raise_on_error=False,
+    )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = str(failure.step_failure_data.error.message if failure.step_failure_data else "")
+    assert "cannot reach" in message
+    assert "the pipeline goes on with the files already landed" in message
+    (tmp_paths.landing_dir / "hf-daily-api").mkdir(parents=True)
+    Path(tmp_paths.landing_dir / "hf-daily-api" / "2024-05-27.json").write_bytes(
+        server.recorded_body("2024-05-27")
+    )
+    assert build_everything(tmp_paths).tables["papers"] == 13
+
+
+def test_the_default_range_is_yesterday_and_today() -> None:
+    assert fetch_range(FetchRange(), today=date(2026, 3, 1)) == (
+        date(2026, 2, 28),
+        date(2026, 3, 1),
+    )
+    assert fetch_range(FetchRange(start="2025-01-01", end="2025-01-31")) == (
+        date(2025, 1, 1),
+        date(2025, 1, 31),
+    )
+
+
+def test_the_daily_schedule_requests_the_fetch_job() -> None:
+    assert daily_fetch_schedule.cron_schedule == "30 6 * * *"
+    assert daily_fetch_schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    context = dg.build_schedule_context(scheduled_execution_time=None)
+    request = daily_fetch_schedule.evaluate_tick(context).run_requests
+    assert request is not None and len(request) == 1
+    assert daily_fetch_schedule.job_name == "fetch_daily_papers"
