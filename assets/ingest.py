@@ -85,7 +85,7 @@ def raw_listing_files(
     group_name="ingest",
     kinds={"polars", "parquet"},
     owners=OWNERS,
-    check_specs=[check_spec(suites.LISTING_ENTRIES, "listing_entries")],
+    check_specs=[check_spec(suites.LISTING_ENTRIES)],
 )
 def listing_entries(
     context: dg.AssetExecutionContext, settings: PipelineSettings
@@ -101,7 +101,7 @@ def listing_entries(
     skipped = len(context.partition_keys) - len(keys)
     parsed = parse_files(paths, keys, settings.ingest_options)
     entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in parsed)])
-    check_result, outcome = run_suite_check(entries, suites.LISTING_ENTRIES, "listing_entries")
+    check_result, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
     accounting = pl.DataFrame(
         [
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import dagster as dg
 import polars as pl
@@ -17,22 +18,23 @@ def check_name(spec: SuiteSpec) -> str:
     return spec.name.replace(".", "_") + "_suite"
 
 
-def check_spec(spec: SuiteSpec, asset: str, *, blocking: bool = True) -> dg.AssetCheckSpec:
+def check_spec(spec: SuiteSpec) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         name=check_name(spec),
-        asset=asset,
-        blocking=blocking,
-        description=f"Great Expectations suite '{spec.name}'"
-        + (": a failure stops publishing in this run." if blocking else "."),
+        asset=spec.table,
+        blocking=spec.blocking,
+        description=f"Great Expectations suite '{spec.name}' ({spec.severity})"
+        + (": a failure stops publishing in this run." if spec.blocking else ": reports only."),
     )
 
 
 def run_suite_check(
-    frame: pl.DataFrame, spec: SuiteSpec, asset: str
+    frame: pl.DataFrame, spec: SuiteSpec, tables: Mapping[str, pl.DataFrame] | None = None
 ) -> tuple[dg.AssetCheckResult, SuiteOutcome]:
-    """Validate ``frame`` and report the outcome as an ERROR-severity check result."""
+    """Validate ``frame`` and report the outcome as a check result of the suite's severity, with
+    the failed expectations and samples of the failing values as metadata."""
     started = time.perf_counter()
-    outcome = validate(frame, spec)
+    outcome = validate(frame, spec, tables)
     progress.info("validate: %s (%.2f s)", outcome.describe(), time.perf_counter() - started)
     failed = {
         f"{failure.expectation}({failure.column or ''})": {
@@ -44,9 +46,9 @@ def run_suite_check(
     }
     result = dg.AssetCheckResult(
         check_name=check_name(spec),
-        asset_key=asset,
+        asset_key=spec.table,
         passed=outcome.success,
-        severity=dg.AssetCheckSeverity.ERROR,
+        severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
         description=outcome.describe(),
         metadata={
             "rows": outcome.rows,

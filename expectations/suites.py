@@ -1,15 +1,19 @@
-"""The expectation suites, built in Python, one per table, with the frame each one reads.
+"""The expectation suites, built in Python, one or two per table, with the frame each one reads.
 
-Thresholds are named constants with the reason for their value. A suite names the columns it
-reads and the text columns it checks by length only, so validation converts no long text.
+An ERROR suite blocks publishing when it fails; a WARN suite reports oddities analysts should
+see. Thresholds are named constants with the reason for their value. A suite names the columns
+it reads; long text is checked by length only and cross-table rules (foreign keys, accounting)
+through boolean columns derived with Polars, so validation converts no long text to pandas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID
 from pipelines.core.entries import MAX_TITLE_CHARS as ENTRY_MAX_TITLE_CHARS
@@ -26,21 +30,46 @@ MAX_TITLE_CHARS = ENTRY_MAX_TITLE_CHARS
 MIN_TITLE_CHARS = 3
 # arXiv abstracts are limited to 1920 characters; captures and the API add little, so 10k is absurd
 MAX_ABSTRACT_CHARS = 10_000
-PAPER_ID_FORMAT = f"^(?:{VERSIONLESS_ID}|title:.+)$"
+# the archive's papers link at most 3 repositories; more usually means a survey's list of links
+MAX_PLAUSIBLE_REPOSITORIES = 5
+# a real abstract is rarely under 300 characters; under 100 is a cut-off or a placeholder
+MIN_PLAUSIBLE_ABSTRACT_CHARS = 100
+# a paper on the daily list stays a few days; two months on the lists deserves a look
+MAX_PLAUSIBLE_DAYS_LISTED = 60
+PAPER_ID_FORMAT = f"^(?:{VERSIONLESS_ID[1:-1]}|title:.+)$"
+ARXIV_ID_FORMAT = VERSIONLESS_ID
+SHA256_FORMAT = r"^[0-9a-f]{64}$"
 URL_FORMAT = r"^https://[^\s/$.?#][^\s]*$"
 SOURCE_FORMATS = ["hf_daily_api", "hf_papers_page"]
 LINK_KINDS = ["repository", "profile", "project_page", "dataset", "model", "demo"]
 PROVENANCES = ["api_githubRepo", "api_projectPage", "capture_link", "abstract"]
+ALIAS_KINDS = ["arxiv_id", "arxiv_id_versioned", "title_key", "title"]
+FILE_STATUSES = ["ingested", "quarantined", "duplicate"]
+
+Tables = Mapping[str, pl.DataFrame]
+Derive = Callable[[pl.DataFrame, Tables], pl.DataFrame]
 
 
 @dataclass(frozen=True)
 class SuiteSpec:
-    """A suite and what it needs of a table."""
+    """A suite, its severity, and what it reads of a table (and of the other tables)."""
 
     name: str
+    table: str
     columns: tuple[str, ...]
+    expectations: Callable[[], list[Any]] = field(repr=False)
     length_columns: tuple[str, ...] = ()
-    build: Callable[[], gx.ExpectationSuite] = field(repr=False, default=lambda: None)  # type: ignore[assignment,return-value]
+    derive: Derive | None = field(default=None, repr=False)
+    severity: str = "ERROR"
+
+    @property
+    def blocking(self) -> bool:
+        return self.severity == "ERROR"
+
+    def build(self) -> gx.ExpectationSuite:
+        import great_expectations as gx
+
+        return gx.ExpectationSuite(name=self.name, expectations=self.expectations())
 
 
 def _latest_listing() -> dt.datetime:
@@ -48,145 +77,242 @@ def _latest_listing() -> dt.datetime:
     return today + dt.timedelta(days=LISTING_DAYS_AHEAD)
 
 
-def _listing_entries() -> gx.ExpectationSuite:
+def _gx() -> Any:
     import great_expectations as gx
 
-    e = gx.expectations
-    return gx.ExpectationSuite(
-        name="listing_entries.error",
-        expectations=[
-            e.ExpectColumnValuesToNotBeNull(column="source_file"),
-            e.ExpectColumnValuesToBeInSet(column="source_format", value_set=SOURCE_FORMATS),
-            e.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "position"]),
-            e.ExpectColumnValuesToBeBetween(column="position", min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
-            e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=f"^(?:{VERSIONLESS_ID})$"),
-            e.ExpectColumnValuesToNotBeNull(column="title_key"),
-            e.ExpectColumnValuesToBeBetween(
-                column="title_length", min_value=MIN_TITLE_CHARS, max_value=MAX_TITLE_CHARS
-            ),
-            e.ExpectColumnValuesToBeBetween(column="abstract_length", max_value=MAX_ABSTRACT_CHARS),
-            e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
-            e.ExpectColumnValuesToBeBetween(column="comments", min_value=0),
-            e.ExpectColumnValuesToBeBetween(
-                column="listed_on", min_value=EARLIEST_LISTING, max_value=_latest_listing()
-            ),
-        ],
+    return gx.expectations
+
+
+def _listing_dates(column: str) -> Any:
+    return _gx().ExpectColumnValuesToBeBetween(
+        column=column, min_value=EARLIEST_LISTING, max_value=_latest_listing()
     )
 
 
-def _papers() -> gx.ExpectationSuite:
-    import great_expectations as gx
+def _title_lengths() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="title_length"),
+        e.ExpectColumnValuesToBeBetween(
+            column="title_length", min_value=MIN_TITLE_CHARS, max_value=MAX_TITLE_CHARS
+        ),
+        e.ExpectColumnValuesToBeBetween(column="abstract_length", max_value=MAX_ABSTRACT_CHARS),
+    ]
 
-    e = gx.expectations
-    return gx.ExpectationSuite(
-        name="papers.error",
-        expectations=[
-            e.ExpectColumnValuesToNotBeNull(column="paper_id"),
-            e.ExpectColumnValuesToBeUnique(column="paper_id"),
-            e.ExpectColumnValuesToMatchRegex(column="paper_id", regex=PAPER_ID_FORMAT),
-            e.ExpectColumnValuesToBeUnique(column="arxiv_id"),
-            e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=f"^(?:{VERSIONLESS_ID})$"),
-            e.ExpectColumnValuesToNotBeNull(column="title_length"),
-            e.ExpectColumnValuesToBeBetween(
-                column="title_length", min_value=MIN_TITLE_CHARS, max_value=MAX_TITLE_CHARS
-            ),
-            e.ExpectColumnValuesToBeBetween(column="abstract_length", max_value=MAX_ABSTRACT_CHARS),
-            e.ExpectColumnValuesToBeBetween(
-                column="first_listed_on", min_value=EARLIEST_LISTING, max_value=_latest_listing()
-            ),
-            e.ExpectColumnValuesToBeBetween(
-                column="last_listed_on", min_value=EARLIEST_LISTING, max_value=_latest_listing()
-            ),
-            e.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="last_listed_on",
-                column_B="first_listed_on",
-                or_equal=True,
-                ignore_row_if="either_value_is_missing",
-            ),
-            e.ExpectColumnValuesToBeBetween(column="best_rank", min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="times_listed", min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="peak_upvotes", min_value=0),
-        ],
+
+def _known_paper(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    """``paper_known``: the row's paper_id exists in the papers table (a foreign key)."""
+    papers = tables["papers"]["paper_id"].implode()
+    return frame.with_columns(pl.col("paper_id").is_in(papers).alias("paper_known"))
+
+
+def _foreign_key() -> Any:
+    return _gx().ExpectColumnValuesToBeInSet(column="paper_known", value_set=[True])
+
+
+def _listing_entries() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="source_file"),
+        e.ExpectColumnValuesToBeInSet(column="source_format", value_set=SOURCE_FORMATS),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "position"]),
+        e.ExpectColumnValuesToBeBetween(column="position", min_value=1),
+        e.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
+        e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=ARXIV_ID_FORMAT),
+        e.ExpectColumnValuesToNotBeNull(column="title_key"),
+        *_title_lengths(),
+        e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
+        e.ExpectColumnValuesToBeBetween(column="comments", min_value=0),
+        _listing_dates("listed_on"),
+    ]
+
+
+def _papers() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="paper_id"),
+        e.ExpectColumnValuesToBeUnique(column="paper_id"),
+        e.ExpectColumnValuesToMatchRegex(column="paper_id", regex=PAPER_ID_FORMAT),
+        e.ExpectColumnValuesToBeUnique(column="arxiv_id"),
+        e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=ARXIV_ID_FORMAT),
+        *_title_lengths(),
+        _listing_dates("first_listed_on"),
+        _listing_dates("last_listed_on"),
+        e.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="last_listed_on",
+            column_B="first_listed_on",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
+        e.ExpectColumnValuesToBeBetween(column="best_rank", min_value=1),
+        e.ExpectColumnValuesToBeBetween(column="times_listed", min_value=1),
+        e.ExpectColumnValuesToBeBetween(column="peak_upvotes", min_value=0),
+    ]
+
+
+def _repository_counts(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    counts = (
+        tables["code_links"]
+        .filter(pl.col("kind") == "repository")
+        .group_by("paper_id")
+        .agg(pl.len().cast(pl.Int64).alias("repository_count"))
+    )
+    return frame.join(counts, on="paper_id", how="left").with_columns(
+        pl.col("repository_count").fill_null(0)
     )
 
 
-def _observations() -> gx.ExpectationSuite:
-    import great_expectations as gx
+def _papers_warn() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToBeBetween(
+            column="repository_count", max_value=MAX_PLAUSIBLE_REPOSITORIES
+        ),
+        e.ExpectColumnValuesToBeBetween(
+            column="abstract_length", min_value=MIN_PLAUSIBLE_ABSTRACT_CHARS
+        ),
+        e.ExpectColumnValuesToBeBetween(column="days_listed", max_value=MAX_PLAUSIBLE_DAYS_LISTED),
+    ]
 
-    e = gx.expectations
-    return gx.ExpectationSuite(
-        name="observations.error",
-        expectations=[
-            e.ExpectColumnValuesToNotBeNull(column="paper_id"),
-            e.ExpectColumnValuesToNotBeNull(column="source_file"),
-            e.ExpectCompoundColumnsToBeUnique(
-                column_list=["paper_id", "source_file", "listed_on"],
-                ignore_row_if="any_value_is_missing",
-            ),
-            e.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
-            e.ExpectColumnValuesToBeBetween(
-                column="listed_on", min_value=EARLIEST_LISTING, max_value=_latest_listing()
-            ),
-        ],
+
+def _observations() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="paper_id"),
+        _foreign_key(),
+        e.ExpectColumnValuesToNotBeNull(column="source_file"),
+        e.ExpectCompoundColumnsToBeUnique(
+            column_list=["paper_id", "source_file", "listed_on"],
+            ignore_row_if="any_value_is_missing",
+        ),
+        e.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
+        e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
+        _listing_dates("listed_on"),
+    ]
+
+
+def _code_links() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="paper_id"),
+        _foreign_key(),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["paper_id", "url"]),
+        e.ExpectColumnValuesToMatchRegex(column="url", regex=URL_FORMAT),
+        e.ExpectColumnValuesToNotBeNull(column="host"),
+        e.ExpectColumnValuesToBeInSet(column="kind", value_set=LINK_KINDS),
+        e.ExpectColumnValuesToBeInSet(column="provenance", value_set=PROVENANCES),
+    ]
+
+
+def _paper_aliases() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="alias"),
+        _foreign_key(),
+        e.ExpectColumnValuesToBeInSet(column="alias_kind", value_set=ALIAS_KINDS),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["alias_kind", "alias", "paper_id"]),
+    ]
+
+
+def _accounted(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    """``accounted``: every entry read from the file was either kept or rejected."""
+    return frame.with_columns(
+        (pl.col("entries_read") == pl.col("entries_kept") + pl.col("entries_rejected")).alias(
+            "accounted"
+        )
     )
 
 
-def _code_links() -> gx.ExpectationSuite:
-    import great_expectations as gx
+def _listing_files() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="file_key"),
+        e.ExpectColumnValuesToBeUnique(column="file_key"),
+        e.ExpectColumnValuesToMatchRegex(column="sha256", regex=SHA256_FORMAT),
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=FILE_STATUSES),
+        e.ExpectColumnValuesToBeInSet(column="accounted", value_set=[True]),
+    ]
 
-    e = gx.expectations
-    return gx.ExpectationSuite(
-        name="code_links.error",
-        expectations=[
-            e.ExpectColumnValuesToNotBeNull(column="paper_id"),
-            e.ExpectCompoundColumnsToBeUnique(column_list=["paper_id", "url"]),
-            e.ExpectColumnValuesToMatchRegex(column="url", regex=URL_FORMAT),
-            e.ExpectColumnValuesToNotBeNull(column="host"),
-            e.ExpectColumnValuesToBeInSet(column="kind", value_set=LINK_KINDS),
-            e.ExpectColumnValuesToBeInSet(column="provenance", value_set=PROVENANCES),
-        ],
-    )
+
+def _known_file(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    files = tables["listing_files"]["file_key"].implode()
+    return frame.with_columns(pl.col("source_file").is_in(files).alias("file_known"))
+
+
+def _rejects() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="source_file"),
+        e.ExpectColumnValuesToBeInSet(column="file_known", value_set=[True]),
+        e.ExpectColumnValuesToNotBeNull(column="reason"),
+        e.ExpectCompoundColumnsToBeUnique(
+            column_list=["source_file", "position"], ignore_row_if="any_value_is_missing"
+        ),
+    ]
 
 
 LISTING_ENTRIES = SuiteSpec(
     name="listing_entries.error",
-    columns=(
-        "source_file",
-        "source_format",
-        "position",
-        "rank",
-        "arxiv_id",
-        "title_key",
-        "upvotes",
-        "comments",
-        "listed_on",
-    ),
+    table="listing_entries",
+    columns=("source_file", "source_format", "position", "rank", "arxiv_id", "title_key",
+             "upvotes", "comments", "listed_on"),
     length_columns=("title", "abstract"),
-    build=_listing_entries,
-)
+    expectations=_listing_entries,
+)  # fmt: skip
 PAPERS = SuiteSpec(
     name="papers.error",
-    columns=(
-        "paper_id",
-        "arxiv_id",
-        "first_listed_on",
-        "last_listed_on",
-        "best_rank",
-        "times_listed",
-        "peak_upvotes",
-    ),
+    table="papers",
+    columns=("paper_id", "arxiv_id", "first_listed_on", "last_listed_on", "best_rank",
+             "times_listed", "peak_upvotes"),
     length_columns=("title", "abstract"),
-    build=_papers,
+    expectations=_papers,
+)  # fmt: skip
+PAPERS_WARN = SuiteSpec(
+    name="papers.warn",
+    table="papers",
+    columns=("paper_id", "days_listed", "repository_count"),
+    length_columns=("abstract",),
+    expectations=_papers_warn,
+    derive=_repository_counts,
+    severity="WARN",
 )
 OBSERVATIONS = SuiteSpec(
     name="observations.error",
-    columns=("paper_id", "source_file", "listed_on", "rank", "upvotes"),
-    build=_observations,
+    table="observations",
+    columns=("paper_id", "paper_known", "source_file", "listed_on", "rank", "upvotes"),
+    expectations=_observations,
+    derive=_known_paper,
 )
 CODE_LINKS = SuiteSpec(
     name="code_links.error",
-    columns=("paper_id", "url", "host", "kind", "provenance"),
-    build=_code_links,
+    table="code_links",
+    columns=("paper_id", "paper_known", "url", "host", "kind", "provenance"),
+    expectations=_code_links,
+    derive=_known_paper,
 )
+PAPER_ALIASES = SuiteSpec(
+    name="paper_aliases.error",
+    table="paper_aliases",
+    columns=("alias", "alias_kind", "paper_id", "paper_known"),
+    expectations=_paper_aliases,
+    derive=_known_paper,
+)
+LISTING_FILES = SuiteSpec(
+    name="listing_files.error",
+    table="listing_files",
+    columns=("file_key", "sha256", "status", "accounted"),
+    expectations=_listing_files,
+    derive=_accounted,
+)
+REJECTS = SuiteSpec(
+    name="rejects.error",
+    table="rejects",
+    columns=("source_file", "file_known", "position", "reason"),
+    expectations=_rejects,
+    derive=_known_file,
+)
+
+# the suites run on the curated tables, in this order
+CURATED_SUITES = (
+    PAPERS, PAPERS_WARN, OBSERVATIONS, CODE_LINKS, PAPER_ALIASES, LISTING_FILES, REJECTS,
+)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ class SuiteOutcome:
     """What a suite found on one frame."""
 
     suite: str
+    severity: str
     success: bool
     evaluated: int
     rows: int
@@ -52,8 +54,13 @@ class SuiteOutcome:
         return f"{self.suite}: {len(self.failures)} of {self.evaluated} failed: " + "; ".join(parts)
 
 
-def prepare_frame(frame: pl.DataFrame, spec: SuiteSpec) -> pl.DataFrame:
-    """The narrow frame a suite reads: its columns, text lengths, dates as nanosecond datetimes."""
+def prepare_frame(
+    frame: pl.DataFrame, spec: SuiteSpec, tables: Mapping[str, pl.DataFrame] | None = None
+) -> pl.DataFrame:
+    """The narrow frame a suite reads: derived columns, its columns, text lengths, and dates as
+    nanosecond datetimes."""
+    if spec.derive is not None:
+        frame = spec.derive(frame, tables or {})
     selected = frame.select(
         *[pl.col(name) for name in spec.columns if name not in spec.length_columns],
         *[pl.col(name).str.len_chars().alias(f"{name}_length") for name in spec.length_columns],
@@ -61,12 +68,15 @@ def prepare_frame(frame: pl.DataFrame, spec: SuiteSpec) -> pl.DataFrame:
     return selected.with_columns(pl.col(pl.Date).cast(pl.Datetime("ns")))
 
 
-def validate(frame: pl.DataFrame, spec: SuiteSpec) -> SuiteOutcome:
-    """Validate ``frame`` against the suite of ``spec``."""
+def validate(
+    frame: pl.DataFrame, spec: SuiteSpec, tables: Mapping[str, pl.DataFrame] | None = None
+) -> SuiteOutcome:
+    """Validate ``frame`` against the suite of ``spec``; ``tables`` are the other tables of the
+    build, for suites whose rules cross tables (foreign keys)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    narrow = prepare_frame(frame, spec).to_pandas()
+    narrow = prepare_frame(frame, spec, tables).to_pandas()
     # GX keeps process-wide state in its ephemeral contexts; one validation at a time
     with _lock:
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -90,6 +100,7 @@ def validate(frame: pl.DataFrame, spec: SuiteSpec) -> SuiteOutcome:
     ]
     return SuiteOutcome(
         suite=spec.name,
+        severity=spec.severity,
         success=bool(result.success),
         evaluated=len(result.results),
         rows=len(narrow),

@@ -11,9 +11,16 @@ _ARXIV = (
     r"(?P<id>\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[a-z]{2})?/\d{7})"
     r"(?:v(?P<version>\d+))?(?:\.pdf)?/?\s*$"
 )
-NEW_STYLE_ID = r"^\d{4}\.\d{4,5}$"
-OLD_STYLE_ID = r"^[a-z]+(-[a-z]+)*(\.[A-Z]{2})?/\d{7}$"
-VERSIONLESS_ID = f"{NEW_STYLE_ID[:-1]}|{OLD_STYLE_ID[1:]}"
+# four digits after the dot from 0704 to 1412, five from 1501 on
+_NEW_STYLE = (
+    r"(?:0[7-9]|1[0-4])(?:0[1-9]|1[0-2])\.\d{4}"
+    r"|(?:1[5-9]|[2-9]\d)(?:0[1-9]|1[0-2])\.\d{5}"
+)
+_OLD_STYLE = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
+NEW_STYLE_ID = f"^(?:{_NEW_STYLE})$"
+OLD_STYLE_ID = f"^(?:{_OLD_STYLE})$"
+# a well-formed versionless id of either style, anchored
+VERSIONLESS_ID = f"^(?:{_NEW_STYLE}|{_OLD_STYLE})$"
 
 
 def arxiv_id(column: str | pl.Expr) -> pl.Expr:
