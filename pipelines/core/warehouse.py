@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.warehouse_views import VIEWS, create_statement
+
 # DuckDB 2 writes a newer storage format by default, which DuckDB 1.x cannot open
 STORAGE_VERSION = "v1.0.0"
 
@@ -66,6 +68,7 @@ def build_warehouse(
                     f"SELECT count(*) FROM warehouse.{_identifier(table)}"
                 ).fetchone()
                 counts[table] = int(row[0]) if row else 0
+            _create_views(connection, set(table_files))
             connection.execute("CHECKPOINT warehouse")
             connection.execute("DETACH warehouse")
         finally:
@@ -77,6 +80,24 @@ def build_warehouse(
         temporary.unlink(missing_ok=True)
         raise
     return counts
+
+
+def _create_views(connection: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+    # views are created inside the new file, so they refer to its tables, not the attach alias
+    connection.execute("USE warehouse")
+    for view in VIEWS:
+        if not set(view.needs) <= tables:
+            continue
+        connection.execute(create_statement(view))
+        if not view.macro:
+            connection.execute(
+                f"COMMENT ON VIEW {_identifier(view.name)} IS {_literal(view.comment)}"
+            )
+        else:
+            connection.execute(
+                f"COMMENT ON MACRO TABLE {_identifier(view.name)} IS {_literal(view.comment)}"
+            )
+    connection.execute("USE memory")
 
 
 def _identifier(name: str) -> str:

@@ -1,0 +1,153 @@
+"""The views and table macros analysts get on day one in the DuckDB file.
+
+Each view is plain SQL over the release tables, with a comment that says what it answers. A view
+whose tables are not in the release (an older release, say) is skipped rather than broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    needs: tuple[str, ...]
+    comment: str
+    sql: str
+    # a table macro takes parameters: trending_on(DATE '2025-03-24')
+    macro: bool = False
+
+
+VIEWS: tuple[View, ...] = (
+    View(
+        name="paper_code",
+        needs=("code_links",),
+        comment="One code repository per paper: the API's githubRepo first, then a link shown "
+        "on a captured page, then one found in the abstract.",
+        sql="""
+        SELECT paper_id,
+               first(url ORDER BY CASE provenance WHEN 'api_githubRepo' THEN 0
+                                                  WHEN 'capture_link' THEN 1
+                                                  WHEN 'abstract' THEN 2 ELSE 3 END, url)
+                   AS code_url,
+               count(*) AS repositories
+        FROM code_links
+        WHERE kind = 'repository'
+        GROUP BY paper_id
+        """,
+    ),
+    View(
+        name="daily_rankings",
+        needs=("observations", "papers", "code_links"),
+        comment="Every dated listing of a paper with its rank, upvotes, title and code.",
+        sql="""
+        SELECT o.listed_on, o.source_format, o.page_kind, o.rank, o.paper_id, p.title,
+               o.upvotes, o.comments, c.code_url
+        FROM observations AS o
+        JOIN papers AS p USING (paper_id)
+        LEFT JOIN paper_code AS c USING (paper_id)
+        WHERE o.listed_on IS NOT NULL
+        """,
+    ),
+    View(
+        name="trending_on",
+        needs=("observations", "papers", "code_links"),
+        comment="Table macro: the papers listed on a given day, by rank, with their code: "
+        "SELECT * FROM trending_on(DATE '2025-03-24').",
+        sql="""
+        SELECT rank, paper_id, title, upvotes, code_url, source_format
+        FROM daily_rankings
+        WHERE listed_on = day
+        ORDER BY source_format, rank
+        """,
+        macro=True,
+    ),
+    View(
+        name="listing_runs",
+        needs=("observations", "papers"),
+        comment="Each unbroken run of a paper on the lists: consecutive listing days (days "
+        "without any listing, such as weekends, do not break a run).",
+        sql="""
+        WITH listing_days AS (
+            SELECT DISTINCT listed_on FROM observations WHERE listed_on IS NOT NULL
+        ), numbered_days AS (
+            SELECT listed_on, row_number() OVER (ORDER BY listed_on) AS day_number
+            FROM listing_days
+        ), paper_days AS (
+            SELECT DISTINCT o.paper_id, d.listed_on, d.day_number
+            FROM observations AS o JOIN numbered_days AS d USING (listed_on)
+        ), islands AS (
+            SELECT paper_id, listed_on,
+                   day_number - row_number() OVER (PARTITION BY paper_id ORDER BY listed_on)
+                       AS island
+            FROM paper_days
+        )
+        SELECT i.paper_id, p.title, min(i.listed_on) AS run_start, max(i.listed_on) AS run_end,
+               count(*) AS run_days
+        FROM islands AS i JOIN papers AS p USING (paper_id)
+        GROUP BY i.paper_id, p.title, i.island
+        """,
+    ),
+    View(
+        name="longest_runs",
+        needs=("observations", "papers"),
+        comment="Papers by their longest unbroken run on the lists, longest first.",
+        sql="""
+        SELECT paper_id, title, run_days, run_start, run_end
+        FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY paper_id ORDER BY run_days DESC, run_start) AS nth
+            FROM listing_runs
+        )
+        WHERE nth = 1
+        ORDER BY run_days DESC, run_start, paper_id
+        """,
+    ),
+    View(
+        name="repositories_by_papers",
+        needs=("code_links",),
+        comment="Code repositories by the number of trending papers that link them.",
+        sql="""
+        SELECT host, owner, repo,
+               first(url ORDER BY url) AS url,
+               count(DISTINCT paper_id) AS papers,
+               list(DISTINCT paper_id ORDER BY paper_id) AS paper_ids
+        FROM code_links
+        WHERE kind = 'repository'
+        GROUP BY host, owner, repo
+        ORDER BY papers DESC, host, owner, repo
+        """,
+    ),
+    View(
+        name="owners_by_papers",
+        needs=("code_links",),
+        comment="GitHub/GitLab owners (labs, companies, people) by number of trending papers.",
+        sql="""
+        SELECT host, owner, count(DISTINCT paper_id) AS papers, count(DISTINCT repo) AS repositories
+        FROM code_links
+        WHERE kind = 'repository'
+        GROUP BY host, owner
+        ORDER BY papers DESC, host, owner
+        """,
+    ),
+    View(
+        name="papers_per_day",
+        needs=("observations",),
+        comment="How many papers each dated listing holds, per source.",
+        sql="""
+        SELECT listed_on, source_format, count(DISTINCT paper_id) AS papers,
+               sum(upvotes) AS upvotes
+        FROM observations
+        WHERE listed_on IS NOT NULL
+        GROUP BY listed_on, source_format
+        ORDER BY listed_on, source_format
+        """,
+    ),
+)
+
+
+def create_statement(view: View) -> str:
+    if view.macro:
+        return f'CREATE MACRO "{view.name}"(day) AS TABLE {view.sql.strip()}'
+    return f'CREATE VIEW "{view.name}" AS {view.sql.strip()}'
