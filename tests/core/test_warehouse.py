@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.core.build import build_everything
 from pipelines.core.settings import Paths
+
+# the newest DuckDB 1.x, which cannot read DuckDB 2's default storage format
+OLD_DUCKDB = "1.5.6"
 
 
 def _day(paths: Paths, day: str, papers: list[tuple[str, str, int]]) -> None:
@@ -70,3 +75,37 @@ def test_a_reader_opened_before_a_rebuild_keeps_its_data(tmp_paths: Paths) -> No
         assert after.stdout.strip() == "2"
     finally:
         before.close()
+
+
+def _uv() -> str | None:
+    from tests.conftest import REPO
+
+    found = shutil.which("uv")
+    local = REPO / ".tools" / "bin" / "uv"
+    return found or (str(local) if local.exists() else None)
+
+
+def test_duckdb_1x_opens_the_warehouse(tmp_paths: Paths, tmp_path: Path) -> None:
+    """Analysts on DuckDB 1.x (the last 1.x line) can open the file written by DuckDB 2."""
+    uv = _uv()
+    if uv is None:
+        pytest.skip("uv is not installed")
+    _day(tmp_paths, "2025-03-21", [("2503.00001", "Alpha Paper", 5)])
+    build_everything(tmp_paths)
+    venv = tmp_path / "duckdb1"
+    subprocess.run([uv, "venv", "--quiet", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(python), f"duckdb=={OLD_DUCKDB}"],
+        check=True,
+    )
+    script = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(duckdb.__version__, c.execute('SELECT count(*) FROM papers').fetchall()[0][0], "
+        "c.execute(\"SELECT count(*) FROM trending_on(DATE '2025-03-21')\").fetchall()[0][0])"
+    )
+    result = subprocess.run(
+        [str(python), "-c", script, str(tmp_paths.warehouse_path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert result.stdout.split() == [OLD_DUCKDB, "1", "1"]
