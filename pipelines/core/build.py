@@ -20,6 +20,7 @@ from pipelines.core.catalog import TABLES
 from pipelines.core.curate import curate
 from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
 from pipelines.core.landing import LandedFile, scan_landing
+from pipelines.core.locking import exclusive_build
 from pipelines.core.release import PublishedRelease, publish_release, write_table
 from pipelines.core.settings import Paths
 from pipelines.core.store import (
@@ -33,6 +34,7 @@ from pipelines.core.store import (
     pending_files,
     read_snapshot,
     rejects_table,
+    remove_leftovers,
     scan_entries,
     snapshot_landed,
     store_parsed,
@@ -93,6 +95,8 @@ def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) 
 
 
 def store_files(paths: Paths, parsed: Sequence[ParsedFile]) -> list[FileRecord]:
+    remove_leftovers(paths.ingest_dir)
+    remove_leftovers(paths.snapshots_dir)
     first = next_ingest_sequence(paths)
     return [store_parsed(paths, item, first + index) for index, item in enumerate(parsed)]
 
@@ -111,6 +115,7 @@ def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
 
 def write_curated(paths: Paths, tables: dict[str, pl.DataFrame]) -> None:
     paths.curated_dir.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(paths.curated_dir)
     for name, frame in tables.items():
         temporary = paths.curated_dir / f".{name}.parquet.tmp"
         write_table(frame, temporary)
@@ -186,6 +191,11 @@ def code_version() -> str:
 def build_everything(paths: Paths, options: IngestOptions | None = None) -> BuildSummary:
     """The whole build without Dagster (and without its validation): for benchmarks and scripts."""
     options = options or IngestOptions()
+    with exclusive_build(paths.data_dir):
+        return _build_everything(paths, options)
+
+
+def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     landed, _refused = scan_landing(paths.landing_dir)
     # like the orchestrated build: only new or changed files are read
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])

@@ -22,6 +22,8 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipelines.core.locking import crash_point
+
 LATEST = "latest"
 MANIFEST = "manifest.json"
 # ~64k rows per row group keeps a range read of one group small while staying efficient to scan
@@ -123,6 +125,7 @@ def publish_release(
                 "sha256": sha256_file(path),
                 "schema": schema_of(path),
             }
+            crash_point("release:table-written")
         previous = latest_release(releases_dir)
         if previous is not None and _same_tables(previous / MANIFEST, table_entries):
             shutil.rmtree(staging)
@@ -139,12 +142,14 @@ def publish_release(
             "tables": table_entries,
         }
         _write_json(staging / MANIFEST, manifest)
+        crash_point("release:manifest-written")
         problems = verify_release(staging)
         if problems:
             raise RuntimeError(f"release {release_id} failed verification: {'; '.join(problems)}")
         final = releases_dir / release_id
         os.rename(staging, final)
         _fsync_dir(releases_dir)
+        crash_point("release:renamed")
         switch_latest(releases_dir, release_id)
         return PublishedRelease(release_id, final, manifest, created=True)
     except BaseException:
@@ -157,8 +162,10 @@ def switch_latest(releases_dir: Path, release_id: str) -> None:
     temporary = releases_dir / f".{LATEST}-{os.getpid()}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(release_id, target_is_directory=True)
+    crash_point("release:latest-link-made")
     os.replace(temporary, releases_dir / LATEST)
     _fsync_dir(releases_dir)
+    crash_point("release:latest-switched")
 
 
 def verify_release(release_dir: Path) -> list[str]:

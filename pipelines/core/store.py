@@ -23,6 +23,7 @@ import polars as pl
 from pipelines.core.api_json import listing_date_from_name
 from pipelines.core.entries import ParsedFile
 from pipelines.core.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
+from pipelines.core.locking import crash_point
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.core.settings import Paths
 
@@ -115,6 +116,7 @@ def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> 
     paths.ingest_dir.mkdir(parents=True, exist_ok=True)
     _write_parquet_atomically(parsed.entries, paths.ingest_dir / f"{stem}.entries.parquet")
     _write_parquet_atomically(parsed.rejects, paths.ingest_dir / f"{stem}.rejects.parquet")
+    crash_point("ingest:entries-written")
     status = INGESTED if parsed.file_error is None else QUARANTINED
     if parsed.file_error is not None:
         _quarantine(paths, parsed)
@@ -244,6 +246,17 @@ def rejects_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
     return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *frames, duplicates]).sort(
         "source_file", "position", nulls_last=False
     )
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the hidden temporary files a killed build left under ``folder``.
+
+    Every file is written as ``.<name>.<pid>.tmp`` and renamed into place, so such a file is
+    never data; callers hold the writer lock, so none belongs to a live build.
+    """
+    if folder.is_dir():
+        for leftover in folder.rglob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 def _captured_on(landed: LandedFile) -> str | None:

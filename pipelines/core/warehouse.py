@@ -13,7 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.core.warehouse_views import VIEWS, create_statement
+from pipelines.core.locking import crash_point
+from pipelines.core.warehouse_views import VIEWS, View, create_statement
 
 # DuckDB 2 writes a newer storage format by default, which DuckDB 1.x cannot open
 STORAGE_VERSION = "v1.0.0"
@@ -37,8 +38,10 @@ def build_warehouse(
         The row count of every table, read back from the new file.
     """
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    # a build killed while loading leaves its temporary file; the writer lock makes it stale
+    for leftover in warehouse_path.parent.glob(f".{warehouse_path.name}.*.tmp*"):
+        leftover.unlink(missing_ok=True)
     temporary = warehouse_path.with_name(f".{warehouse_path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     try:
         connection = duckdb.connect()
@@ -68,36 +71,63 @@ def build_warehouse(
                     f"SELECT count(*) FROM warehouse.{_identifier(table)}"
                 ).fetchone()
                 counts[table] = int(row[0]) if row else 0
-            _create_views(connection, set(table_files))
+                crash_point("warehouse:table-loaded")
+            # a view column shown from a table keeps that table column's comment
+            column_docs = {
+                column: text
+                for _description, columns in reversed(list(comments.values()))
+                for column, text in columns.items()
+            }
+            _create_views(connection, set(table_files), column_docs)
             connection.execute("CHECKPOINT warehouse")
             connection.execute("DETACH warehouse")
         finally:
             connection.close()
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
+        crash_point("warehouse:written")
         os.replace(temporary, warehouse_path)
+        crash_point("warehouse:replaced")
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     return counts
 
 
-def _create_views(connection: duckdb.DuckDBPyConnection, tables: set[str]) -> None:
+def _create_views(
+    connection: duckdb.DuckDBPyConnection, tables: set[str], column_docs: Mapping[str, str]
+) -> None:
     # views are created inside the new file, so they refer to its tables, not the attach alias
     connection.execute("USE warehouse")
     for view in VIEWS:
         if not set(view.needs) <= tables:
             continue
         connection.execute(create_statement(view))
-        if not view.macro:
-            connection.execute(
-                f"COMMENT ON VIEW {_identifier(view.name)} IS {_literal(view.comment)}"
-            )
-        else:
+        if view.macro:
             connection.execute(
                 f"COMMENT ON MACRO TABLE {_identifier(view.name)} IS {_literal(view.comment)}"
             )
+            continue
+        connection.execute(f"COMMENT ON VIEW {_identifier(view.name)} IS {_literal(view.comment)}")
+        _comment_view_columns(connection, view, column_docs)
     connection.execute("USE memory")
+
+
+def _comment_view_columns(
+    connection: duckdb.DuckDBPyConnection, view: View, column_docs: Mapping[str, str]
+) -> None:
+    """Comment every column of a view: its own docs, else the docs of the table column it shows."""
+    names = connection.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = ?",
+        [view.name, "warehouse"],
+    ).fetchall()
+    for (column,) in names:
+        text = view.columns.get(column) or column_docs.get(column)
+        if text:
+            connection.execute(
+                f"COMMENT ON COLUMN {_identifier(view.name)}.{_identifier(column)} "
+                f"IS {_literal(text)}"
+            )
 
 
 def _identifier(name: str) -> str:

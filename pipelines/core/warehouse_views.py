@@ -6,7 +6,7 @@ whose tables are not in the release (an older release, say) is skipped rather th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,15 @@ class View:
     sql: str
     # a table macro takes parameters: trending_on(DATE '2025-03-24')
     macro: bool = False
+    # comments of the columns the view computes; columns taken from a table keep its comment
+    columns: dict[str, str] = field(default_factory=dict)
 
+
+_RUN_COLUMNS = {
+    "run_start": "First listing day of the run.",
+    "run_end": "Last listing day of the run.",
+    "run_days": "Number of consecutive listing days in the run.",
+}
 
 VIEWS: tuple[View, ...] = (
     View(
@@ -36,6 +44,10 @@ VIEWS: tuple[View, ...] = (
         WHERE kind = 'repository'
         GROUP BY paper_id
         """,
+        columns={
+            "code_url": "The paper's main code repository.",
+            "repositories": "How many repositories the paper links.",
+        },
     ),
     View(
         name="daily_rankings",
@@ -49,6 +61,7 @@ VIEWS: tuple[View, ...] = (
         LEFT JOIN paper_code AS c USING (paper_id)
         WHERE o.listed_on IS NOT NULL
         """,
+        columns={"code_url": "The paper's main code repository (paper_code)."},
     ),
     View(
         name="trending_on",
@@ -88,6 +101,7 @@ VIEWS: tuple[View, ...] = (
         FROM islands AS i JOIN papers AS p USING (paper_id)
         GROUP BY i.paper_id, p.title, i.island
         """,
+        columns=_RUN_COLUMNS,
     ),
     View(
         name="longest_runs",
@@ -103,6 +117,7 @@ VIEWS: tuple[View, ...] = (
         WHERE nth = 1
         ORDER BY run_days DESC, run_start, paper_id
         """,
+        columns=_RUN_COLUMNS,
     ),
     View(
         name="repositories_by_papers",
@@ -118,6 +133,11 @@ VIEWS: tuple[View, ...] = (
         GROUP BY host, owner, repo
         ORDER BY papers DESC, host, owner, repo
         """,
+        columns={
+            "url": "The repository's link.",
+            "papers": "Number of trending papers that link the repository.",
+            "paper_ids": "Those papers.",
+        },
     ),
     View(
         name="owners_by_papers",
@@ -130,6 +150,10 @@ VIEWS: tuple[View, ...] = (
         GROUP BY host, owner
         ORDER BY papers DESC, host, owner
         """,
+        columns={
+            "papers": "Number of trending papers linking a repository of this owner.",
+            "repositories": "Number of this owner's repositories linked by trending papers.",
+        },
     ),
     View(
         name="papers_per_day",
@@ -143,6 +167,10 @@ VIEWS: tuple[View, ...] = (
         GROUP BY listed_on, source_format
         ORDER BY listed_on, source_format
         """,
+        columns={
+            "papers": "Number of papers on that day's listing.",
+            "upvotes": "Sum of the upvotes shown on that listing.",
+        },
     ),
 )
 
