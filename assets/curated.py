@@ -8,7 +8,12 @@ from assets.ingest import OWNERS, listing_entries
 from assets.metadata import table_metadata
 from expectations import suites
 from expectations.checks import check_spec, run_suite_check
-from pipelines.core.build import PUBLISHED_TABLES, curate_store, write_curated
+from pipelines.core.build import (
+    PUBLISHED_TABLES,
+    curate_store,
+    write_curated,
+    write_validation,
+)
 from pipelines.core.catalog import TABLES
 from pipelines.resources import PipelineSettings
 
@@ -39,8 +44,12 @@ def curated_tables(
     write_curated(settings.paths, tables)
     for name in CURATED:
         yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(tables[name]))
+    outcomes = []
     for spec in suites.CURATED_SUITES:
         result, outcome = run_suite_check(tables[spec.table], spec, tables)
+        outcomes.append(outcome.as_record())
         if not outcome.success:
             context.log.error(outcome.describe())
         yield result
+    # the release publishes the results of the suites that validated its tables
+    write_validation(settings.paths, outcomes)

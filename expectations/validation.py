@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
@@ -42,6 +42,20 @@ class SuiteOutcome:
     rows: int
     failures: list[FailedExpectation] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def as_record(self) -> dict[str, Any]:
+        """The outcome as published with a release: summary, failures and the GX results
+        without their run-time metadata (run id, time), so the record depends on data only."""
+        gx_result = {k: v for k, v in self.raw.items() if k not in ("meta", "id")}
+        return {
+            "suite": self.suite,
+            "severity": self.severity,
+            "success": self.success,
+            "evaluated": self.evaluated,
+            "rows": self.rows,
+            "failures": [asdict(failure) for failure in self.failures],
+            "great_expectations": gx_result,
+        }
 
     def describe(self) -> str:
         if self.success:

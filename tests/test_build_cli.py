@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from pipelines.core.release import LATEST, verify_release
+from pipelines.core.release import LATEST, RELEASED, verify_release
 from pipelines.core.settings import Paths
 from tests.conftest import REPO, copy_sample, copy_shared
 
@@ -82,7 +82,9 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
     assert again.returncode == 0, again.stderr
     assert "plan: 0 new or changed files of 21 known" in again.stdout
     assert "unchanged" in again.stdout
-    assert sorted(p.name for p in tmp_paths.releases_dir.iterdir()) == [release_dir.name, LATEST]
+    assert sorted(p.name for p in tmp_paths.releases_dir.iterdir()) == sorted(
+        [release_dir.name, LATEST, RELEASED]
+    )
 
 
 def test_a_failed_blocking_check_publishes_nothing(tmp_paths: Paths) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from assets.fetch import FetchRange, daily_papers_fetch, fetch_range
@@ -60,7 +61,10 @@ def test_the_fetch_asset_lands_validated_files_that_then_build(
     assert result.success
     metadata = result.asset_materializations_for_node("daily_papers_fetch")[0].metadata
     assert (metadata["fetched"].value, metadata["failed"].value) == (2, 1)
-    landed = sorted(p.name for p in (tmp_paths.landing_dir / "hf-daily-api").iterdir())
+    landed = sorted(
+        p.name for p in (tmp_paths.landing_dir / "hf-daily-api").glob("*.json")
+        if not p.name.endswith(".meta.json")
+    )  # fmt: skip
     # the HTML error page of the 29th never reaches the landing folder
     assert landed == ["2024-05-27.json", "2024-05-28.json"]
     assert (tmp_paths.landing_dir / "hf-daily-api" / "2024-05-27.json").read_bytes() == (
@@ -68,6 +72,9 @@ def test_the_fetch_asset_lands_validated_files_that_then_build(
     )
     summary = build_everything(tmp_paths)
     assert summary.tables["papers"] == 13 + 15
+    files = pl.read_parquet(tmp_paths.curated_dir / "listing_files.parquet")
+    # fetched live, the files carry the site's terms, not the archive's Apache-2.0
+    assert files["licence"].unique().to_list() == ["Hugging Face terms of service (fetched live)"]
 
 
 def test_offline_the_fetch_fails_clearly_and_the_landed_files_still_build(

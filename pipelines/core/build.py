@@ -6,6 +6,7 @@ which is the pure-library path the benchmarks measure against the full orchestra
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -22,6 +23,7 @@ from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
 from pipelines.core.landing import LandedFile, scan_landing
 from pipelines.core.locking import exclusive_build
 from pipelines.core.release import PublishedRelease, publish_release, write_table
+from pipelines.core.release_docs import source_licences
 from pipelines.core.settings import Paths
 from pipelines.core.store import (
     QUARANTINED,
@@ -45,6 +47,9 @@ from pipelines.core.warehouse import build_warehouse
 progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
+DEFAULT_RELEASES_KEPT = 10
+# the suites' results of the last validated build, published with the release
+VALIDATION_FILE = "validation.json"
 # every table of the data dictionary is published, in its order
 PUBLISHED_TABLES = tuple(TABLES)
 
@@ -80,6 +85,7 @@ def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) 
         result = parse_file(
             read_snapshot(paths, raw), key, raw.sha256, captured_on=captured_on, options=options
         )
+        result.licence = raw.licence
         parsed.append(result)
         kept += result.entries.height
         rejected += result.rejects.height
@@ -105,7 +111,9 @@ def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
     """Build every published table from all ingested files."""
     records = with_duplicates_marked(load_file_records(paths))
     tables = curate(scan_entries(paths, records)).as_dict()
-    tables["listing_files"] = listing_files_table(records)
+    # the licence of each file: declared by a sidecar, else the default of its kind of source
+    files = listing_files_table(records)
+    tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
     tables["rejects"] = rejects_table(paths, records)
     progress.info(
         "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
@@ -116,10 +124,19 @@ def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
 def write_curated(paths: Paths, tables: dict[str, pl.DataFrame]) -> None:
     paths.curated_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(paths.curated_dir)
+    # results of an earlier validation do not describe these tables
+    (paths.curated_dir / VALIDATION_FILE).unlink(missing_ok=True)
     for name, frame in tables.items():
         temporary = paths.curated_dir / f".{name}.parquet.tmp"
         write_table(frame, temporary)
         os.replace(temporary, paths.curated_dir / f"{name}.parquet")
+
+
+def write_validation(paths: Paths, outcomes: Sequence[dict[str, object]]) -> None:
+    """Keep the validation results of the curated tables for the release that publishes them."""
+    temporary = paths.curated_dir / f".{VALIDATION_FILE}.tmp"
+    temporary.write_text(json.dumps(list(outcomes), indent=2, sort_keys=True, default=str))
+    os.replace(temporary, paths.curated_dir / VALIDATION_FILE)
 
 
 def read_curated(paths: Paths) -> dict[str, pl.DataFrame]:
@@ -135,12 +152,17 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
         {"file_key": r.file_key, "sha256": r.sha256, "size": r.size, "status": r.status}
         for r in records
     ]
+    validation_file = paths.curated_dir / VALIDATION_FILE
+    validation = json.loads(validation_file.read_text()) if validation_file.exists() else []
     release = publish_release(
         tables,
         paths.releases_dir,
         sources=sources,
         code_version=code_version(),
         build_date=build_date(),
+        created_at=build_time(),
+        validation=validation,
+        retention=releases_to_keep(),
     )
     progress.info(
         "release: %s %s", release.release_id, "published" if release.created else "unchanged"
@@ -156,6 +178,18 @@ def load_warehouse(paths: Paths, release: PublishedRelease) -> dict[str, int]:
     counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments)
     progress.info("warehouse: %s", paths.warehouse_path)
     return counts
+
+
+def releases_to_keep() -> int:
+    """How many releases to keep: ``PAPERS_KEEP_RELEASES``, by default the last 10."""
+    return int(os.environ.get("PAPERS_KEEP_RELEASES") or DEFAULT_RELEASES_KEPT)
+
+
+def build_time() -> datetime:
+    """The creation time written in a manifest: now, or ``SOURCE_DATE_EPOCH`` when set, so a
+    rebuild of the same inputs can give the same manifest."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
 
 
 def build_date() -> date:

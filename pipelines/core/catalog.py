@@ -129,6 +129,8 @@ TABLES: dict[str, TableDoc] = {
                 "entries_read": "Entries found in the file.",
                 "entries_kept": "Entries kept in the curated tables.",
                 "entries_rejected": "Entries rejected (see rejects).",
+                "licence": "Licence of the file's content: declared by its sidecar "
+                "(<file>.meta.json), else the default of its kind of source.",
             },
         ),
         TableDoc(

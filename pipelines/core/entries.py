@@ -8,7 +8,7 @@ expressions, and rejects single bad entries while keeping the good ones of the s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -50,7 +50,7 @@ class ParsedFile:
     rejects: pl.DataFrame
     file_error: str | None = None
     page_kind: str | None = None
-    notes: dict[str, str] = field(default_factory=dict)
+    licence: str | None = None
 
     @property
     def entries_read(self) -> int:

@@ -25,6 +25,7 @@ This module does not import Dagster; the pipeline's assets and the CLI call it.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import tempfile
@@ -46,7 +47,11 @@ import urllib3.exceptions
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
+from pipelines.core.landing import SIDECAR_SUFFIX
+
 DAILY_FOLDER = "hf-daily-api"
+# responses fetched live are not the Apache-2.0 archive: they come under the site's terms
+LIVE_LICENCE = "Hugging Face terms of service (fetched live)"
 TRENDING_FOLDER = "trending-page"
 DAILY_PATH = "/api/daily_papers"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -267,6 +272,8 @@ def fetch_daily(
     _check_daily_body(body, url, listing_date, retries)
     path = daily_path(landing_dir, listing_date)
     status = _write_atomic(path, body, url, listing_date, retries)
+    if status != "unchanged":
+        _write_sidecar(path, url, listing_date, retries)
     return FetchOutcome(url, status, listing_date, path, len(body), retries)
 
 
@@ -706,6 +713,19 @@ def _write_atomic(
             url, f"cannot write {path}: {error}", listing_date=listing_date, retries=retries
         ) from error
     return "updated" if existed else "fetched"
+
+
+def _write_sidecar(path: Path, url: str, listing_date: date | None, retries: int) -> None:
+    """Say where a landed file comes from, in ``<file>.meta.json`` beside it: its URL, when it
+    was fetched, and its licence, which differs from the archived responses' Apache-2.0."""
+    meta = {
+        "source": "live fetch",
+        "url": url,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "licence": LIVE_LICENCE,
+    }
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    _write_atomic(sidecar, (json.dumps(meta, indent=2) + "\n").encode(), url, listing_date, retries)
 
 
 def _fsync_folder(folder: Path) -> None:

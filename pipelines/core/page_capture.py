@@ -1,19 +1,44 @@
-"""Parser for text captures of Hugging Face papers pages (Trending Papers, daily list, search).
+"""Parser for text captures of Hugging Face papers pages (Trending Papers, Daily Papers, search).
 
-A capture is what a person or a crawler saved of the rendered page: a few header lines of the site,
-an optional date line (``Mar 12``, often without the year), then one block per paper: its title,
-a blank line, and its abstract. Rank is the position of the paper on the page.
+A capture is what a person or a tool saved of the rendered page. The layouts seen in practice:
 
-The year of a date line without one is never guessed: it comes from a date in the file name, a
-sidecar (``<file>.meta.json`` with ``captured_on``) or an operator setting; otherwise the entry
-keeps month and day in ``listed_month_day`` and its ``listed_on`` stays empty.
+* **Tool header.** Capturing tools put their own lines before the page: YAML front matter
+  (``--- ... ---``), ``**URL:** ...`` / ``**Page Title:** ...`` lines, jina-style ``Title:`` /
+  ``URL Source:`` / ``Markdown Content:`` lines, or a ``# Web source`` list with the capture time;
+  the page itself may sit inside a fenced ```` ``` ```` block. The header gives the page URL (and
+  so the kind of page, and the date of a ``/papers/date/YYYY-MM-DD`` page) and the capture date.
+* **Site chrome.** Navigation (``Models``, ``Log In``...), the page's own header (``# Trending
+  Papers``, ``Get trending papers in your email inbox once a day!``, ``by AK and the research
+  community``), an optional date line (``Mar 12``, often without the year) and the footer
+  (``System theme``, ``TOS``...). Chrome lines are skipped wherever they are.
+* **Paper blocks.** Per paper a title, optional metadata lines and the abstract. Titles are plain
+  lines (possibly wrapped over two lines), ``#`` headings, links to ``huggingface.co/papers/<id>``
+  (inline or reference-style). Metadata: ``Submitted by X``, ``Published on Mar 12[, 2025]``, an
+  upvote count (``-`` for none), ``N authors``, an organisation name, a comment count,
+  ``[GitHub 11.3k](https://github.com/o/r)``, ``[arXiv Page](https://arxiv.org/abs/<id>)`` and
+  image placeholders. Metadata written before a title (a card's upvote count above its title) is
+  given to that title.
+
+Two reading modes follow from the titles. When the capture has explicit titles (headings or paper
+links), only those start a paper and everything else is metadata or abstract, so an abstract may
+span several paragraphs. Otherwise (plain text, as in the real sample) a paper is a title
+paragraph followed by one abstract paragraph, and the paragraph after the abstract is the next
+title: pairing is the only signal a plain capture has, so abstracts are never taken for titles.
+
+A capture cut off in the middle (a ``[Content truncated]`` marker, or text that ends after a title
+or its metadata) keeps its complete papers and rejects the cut one. Repeated blocks are all
+emitted; ``entries.normalise_entries`` rejects the repeats by identity.
+
+The year of a date without one is never guessed: it comes from the capture date (the context's
+``captured_on``, else the time in the tool header), or an operator's ``capture_year``; otherwise
+``listed_on`` stays empty and ``listed_month_day`` keeps month and day.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
@@ -40,23 +65,125 @@ MONTHS = {
     **{name[:3]: number for number, name in enumerate(_MONTH_NAMES, start=1)},
     "sept": 9,
 }
-_DATE_LINE = re.compile(
-    r"^(?:#+\s*)?(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?$"
+_MONTH_DAY = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,?\s+(?P<year>\d{4}))?"
+_DATE_LINE = re.compile(rf"^{_MONTH_DAY}$")
+_PUBLISHED = re.compile(rf"(?i)^published\s+on:?\s+{_MONTH_DAY}$")
+# an ISO date, optionally with a time and an offset (a capture time such as 2025-03-12T22:10Z)
+_ISO_DATE_TIME = re.compile(
+    r"(?<!\d)\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?\s?(?:Z|[+-]\d{2}:?\d{2})?)?"
 )
-# lines of the site around the listing, compared case-insensitively after white space is folded
-_SITE_LINES = {
-    "new",
-    "subscribe",
-    "get trending papers in your email inbox!",
-    "get trending papers in your email inbox once a day!",
-    "byak and the research community",
-    "by ak and the research community",
-    "trending papers",
-    "daily papers",
+_WRITTEN_DATE = re.compile(rf"(?i)\b{_MONTH_DAY}\b")
+# a date line later than the capture by more than this belongs to the year before: a page shows
+# no future dates, but a page in a time zone ahead of the capturing clock may show tomorrow
+_FUTURE_SLACK = timedelta(days=7)
+
+# lines of the site around the listing, compared by their label (see _label)
+_CHROME = frozenset(
+    {
+        # navigation
+        "hugging face", "models", "datasets", "spaces", "community", "docs", "documentation",
+        "enterprise", "pricing", "log in", "login", "sign up", "signup", "papers", "posts",
+        "collections", "solutions", "search", "search models, datasets, users...",
+        "search papers", "search any paper", "search any paper...", "daily", "weekly",
+        "monthly", "trending", "previous", "next", "submit", "submit paper", "view all",
+        "show more", "load more", "upvote", "upvoted", "arxiv page", "paper page",
+        # the page's own header
+        "new", "subscribe", "get trending papers in your email inbox!",
+        "get trending papers in your email inbox once a day!", "byak and the research community",
+        "by ak and the research community", "trending papers", "daily papers",
+        "trending papers - hugging face", "daily papers - hugging face", "papers - hugging face",
+        # footer
+        "system theme", "light theme", "dark theme", "company", "tos", "terms of service",
+        "privacy", "about", "jobs", "careers", "website", "blog", "learn", "discord", "forum",
+        "github", "twitter", "linkedin", "changelog", "status", "press", "brand assets",
+        "inference endpoints", "inference providers", "hf store", "use cases", "tasks",
+        "chat", "resources", "community forums",
+    }
+)  # fmt: skip
+# labels that say which page this is, in the order they are trusted
+_KIND_LABELS = {
+    "trending papers": "trending",
+    "trending papers - hugging face": "trending",
+    "daily papers": "daily",
+    "daily papers - hugging face": "daily",
 }
-# a title is one short line; anything longer than this is prose, not a title
+_EMAIL_LINE = "get trending papers in your email inbox"
+_SEARCH_LABEL = re.compile(r"^(?:search results|results for\b|papers matching\b)")
+
+# Markdown: [label](url "title"), [label][ref], [ref]: url, images, headings, list bullets
+_LABEL = r"\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+_INLINE_LINK = re.compile(
+    _LABEL + r"\(\s*<?(?P<url>[^\s()<>]*(?:\([^\s()]*\)[^\s()<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)"
+)
+_REF_LINK = re.compile(_LABEL + r"\[(?P<ref>[^\[\]]+)\]")
+_REF_DEF = re.compile(r"^\s{0,3}\[(?P<ref>[^\[\]]+)\]:\s*<?(?P<url>\S+?)>?(?:\s+[\"'(].*)?$")
+_BARE_URL = re.compile(r"<?(?P<url>https?://[^\s<>]+)>?")
+# ![alt](src), and the placeholders tools write instead of images: [Image: alt], [Image 3]
+_IMAGE = re.compile(r"(?i)!\[[^\[\]]*\]\([^()]*\)|\[image(?:\s*\d+)?(?:\s*:[^\[\]]*)?\]")
+_HEADING = re.compile(r"^(?P<marks>#{1,6})\s+(?P<text>.*?)(?:\s+#+)?$")
+_BULLET = re.compile(r"^(?:[-*+]\s+|[·•]\s*)+")
+_EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(?P<text>.+)\1$")
+_FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})\s*[\w+-]*\s*$")
+_TRUNCATED = re.compile(r"(?i)\[\s*(?:content|output|text|page)?\s*truncated\b[^\]]*\]")
+_SEPARATORS = re.compile(r"[\s·•|,]*")
+
+# paper identifiers in links: huggingface.co/papers/<id> (also relative) and arxiv.org/abs/<id>
+_PAPER_URL = re.compile(r"(?i)(?:^|huggingface\.co)/papers/(?P<id>\d{4}\.\d{4,5}(?:v\d{1,3})?)\b")
+_ARXIV_URL = re.compile(
+    r"(?i)arxiv\.org/(?:abs|pdf|html)/"
+    r"(?P<id>\d{4}\.\d{4,5}(?:v\d{1,3})?|[a-z]+(?:-[a-z]+)*(?:\.[a-z]{2})?/\d{7}(?:v\d{1,3})?)"
+)
+_GITHUB_REPO = re.compile(r"(?i)^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+")
+# huggingface.co/<account>: a submitter or an organisation (not a site section)
+_HF_ACCOUNT = re.compile(r"(?i)^https?://(?:www\.)?huggingface\.co/(?P<name>[\w.-]+)/?$")
+_HF_SECTIONS = frozenset(
+    {
+        "models", "datasets", "spaces", "docs", "papers", "pricing", "enterprise", "login",
+        "join", "blog", "learn", "posts", "collections", "settings", "new", "search", "chat",
+        "terms-of-service", "privacy", "huggingface", "organizations", "tasks", "inference",
+    }
+)  # fmt: skip
+
+# counts: 42, 1,234, 1.2k; a dash where a card has no upvote count
+_COUNT = r"(?:\d{1,3}(?:,\d{3})+|\d{1,9}|\d{1,6}(?:\.\d{1,2})?[kKmM])"
+_BARE_COUNT = re.compile(rf"^(?P<n>{_COUNT})$")
+_NO_COUNT = re.compile(r"^[-–—]$")
+_UPVOTES = re.compile(
+    rf"(?i)^(?:(?:upvotes?|▲|⬆|👍)\s*:?\s*(?P<a>{_COUNT})|(?P<b>{_COUNT})\s+upvotes?)$"
+)
+_COMMENTS = re.compile(
+    rf"(?i)^(?:(?:comments?|💬)\s*:?\s*(?P<a>{_COUNT})|(?P<b>{_COUNT})\s+comments?)$"
+)
+_AUTHORS = re.compile(r"(?i)^(?P<n>\d{1,6})\s+authors?$")
+_SUBMITTED = re.compile(r"(?i)^submitted\s+by\b:?\s*(?P<who>.*)$")
+_GITHUB_LABEL = re.compile(rf"(?i)^github(?:\s*(?:stars?)?\s*:?\s*(?P<stars>{_COUNT}))?$")
+_LINK_PREFIX = re.compile(r"(?i)^(?:link|url)\s*:\s*")
+# labels of links to a paper that are not its title
+_NOT_TITLES = frozenset(
+    {"arxiv page", "arxiv", "paper page", "paper", "pdf", "view", "view paper", "read more",
+     "discuss", "comments", "comment", "abstract", "more"}
+)  # fmt: skip
+
+# the tool header: "**Key:** value", "Key: value" and list items of a "# Web source" section
+_TOOL_KEY_VALUE = re.compile(
+    r"^(?:[-*+]\s+|\d{1,3}[.)]\s+)?(?:\*\*|__)?(?P<key>[A-Za-z][A-Za-z _-]{0,30}?)"
+    r"\s*(?::(?:\*\*|__)|(?:\*\*|__):|:)\s*(?P<value>.*)$"
+)
+_URL_KEYS = frozenset({"url", "url source", "source", "source url", "page url", "link", "address"})
+_TITLE_KEYS = frozenset({"title", "page title"})
+_DATE_KEYS = re.compile(
+    r"^(?:captur|sav|fetch|retriev|access|crawl|clip|creat|download|date|time|timestamp)"
+)
+_BARE_KEYS = frozenset({"markdown content", "content", "page content", "text", "page"})
+_OTHER_KEYS = frozenset({"description", "author", "tags", "site", "site name", "language"})
+_SOURCE_HEADINGS = frozenset({"web source", "web sources", "source", "sources", "capture"})
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+")
+
+# a title is one short line (two when wrapped); anything longer than this is prose, not a title
 MAX_TITLE_CHARS = 400
-TRUNCATION_MARKER = "[content truncated]"
+MAX_ORGANISATION_CHARS = 80
+CUT_OFF = "the capture is cut off inside this entry"
 
 
 @dataclass(frozen=True)
@@ -76,112 +203,810 @@ def parse_page_capture(
     Raises:
         ListingError: when the text holds no paper at all.
     """
-    lines = [line.rstrip() for line in text.splitlines()]
-    page_kind = _page_kind(lines)
-    listed_on, month_day, body_start = _date_line(lines, context)
-    paragraphs = _paragraphs(lines[body_start:])
-    truncated = bool(paragraphs) and paragraphs[-1].lower().startswith(TRUNCATION_MARKER)
-    if truncated:
-        paragraphs.pop()
+    lines = text.splitlines()
+    header = _read_tool_header(lines)
+    body = _logical_lines(lines, header.body_start, header.body_end, header.refs)
+    reader = _Reader(strong=any(line.kind == "title" for line in body))
+    for line in body:
+        reader.feed(line)
+    blocks, preamble = reader.finish()
+    page = _Page.resolve(header, preamble, context)
 
     rows: list[dict[str, object]] = []
     rejects: list[tuple[int, str, str]] = []
-    position = 0
-    index = 0
-    while index < len(paragraphs):
-        title = paragraphs[index]
-        abstract = paragraphs[index + 1] if index + 1 < len(paragraphs) else None
-        position += 1
-        index += 2
-        if abstract is None:
-            reason = (
-                "the capture is cut off inside this entry: its title has no abstract"
-                if truncated or index > len(paragraphs)
-                else "title without an abstract"
-            )
-            rejects.append((position, reason, title[:300]))
-            continue
-        if len(title) > MAX_TITLE_CHARS:
-            rejects.append(
-                (
-                    position,
-                    f"expected a title line, found {len(title):,} characters of text",
-                    title[:300],
-                )
-            )
-            continue
-        rows.append(
-            {
-                "position": position,
-                "page_kind": page_kind,
-                "listed_on": listed_on,
-                "listed_month_day": month_day,
-                "title_raw": title,
-                "abstract_raw": abstract,
-            }
+    with_abstract = sum(1 for block in blocks if block.abstract)
+    for position, block in enumerate(blocks, start=1):
+        raw = "\n".join(lines[block.first : block.last + 1])
+        title = "\n".join(block.title)
+        reason = _reject_reason(
+            block,
+            is_last=position == len(blocks),
+            cut=header.truncated is not None,
+            cut_mid_entry=header.truncated is True,
+            others_have_abstracts=with_abstract > (1 if block.abstract else 0),
         )
+        if reason is not None:
+            rejects.append((position, reason, (title or raw)[:300]))
+            continue
+        rows.append(_row(block, position, title, raw, page))
     if not rows and not rejects:
         raise ListingError(context.file_key, "no paper found in this page capture")
-    frame = pl.DataFrame(rows, schema=PARSED_ENTRY_SCHEMA)
-    return frame, rejects
+    return pl.DataFrame(rows, schema=PARSED_ENTRY_SCHEMA), rejects
 
 
-def _page_kind(lines: list[str]) -> str:
-    head = " ".join(lines[:40]).lower()
-    if "/papers?q=" in head or "search results" in head:
-        return "search"
-    if "trending" in head:
-        return "trending"
-    if "daily papers" in head or "/papers/date/" in head:
-        return "daily"
-    return "unknown"
+# --- the capturing tool's header --------------------------------------------------------------
 
 
-def _date_line(lines: list[str], context: CaptureContext) -> tuple[date | None, str | None, int]:
-    """Find the page's date line among the header lines; return the date and where entries start."""
-    for index, line in enumerate(lines):
-        folded = " ".join(line.split()).lower()
-        if not folded or folded in _SITE_LINES:
+@dataclass
+class _ToolHeader:
+    """What the capturing tool wrote around the page, and where the page itself is."""
+
+    body_start: int
+    body_end: int
+    url: str | None = None
+    page_title: str | None = None
+    captured_on: date | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+    # None: not cut off; False: cut at a line boundary; True: cut inside a line or paragraph
+    truncated: bool | None = None
+
+    def take(self, key: str, value: str) -> bool:
+        """Record one ``key: value`` of the header; False when it is not a header line."""
+        key = re.sub(r"[_-]+", " ", key.strip().lower())
+        value = value.strip().strip("\"'").strip()
+        if key in _URL_KEYS:
+            found = _BARE_URL.search(value)
+            if found is None:
+                return False
+            self.url = self.url or found["url"]
+            return True
+        if key in _TITLE_KEYS:
+            self.page_title = self.page_title or value
+            return bool(value)
+        if _DATE_KEYS.match(key):
+            found = _date_in(value)
+            if found is None:
+                return False
+            self.captured_on = self.captured_on or found
+            return True
+        return (key in _BARE_KEYS and not value) or (key in _OTHER_KEYS and bool(value))
+
+    def take_any(self, line: str) -> None:
+        """Harvest what a free-form header line holds (a list item of a web-source section)."""
+        found = _TOOL_KEY_VALUE.match(line.strip())
+        if found and self.take(found["key"], found["value"]):
+            return
+        url = _BARE_URL.search(line)
+        if url and self.url is None:
+            self.url = url["url"]
+        if self.captured_on is None:
+            self.captured_on = _date_in(line)
+
+
+def _read_tool_header(lines: list[str]) -> _ToolHeader:
+    """Find the page inside what the capturing tool wrote: front matter, meta lines, a fence.
+
+    The header ends at the first line that is none of these; a capture without one starts its
+    page at line 0. ``lines`` loses a truncation marker that shares a line with text.
+    """
+    header = _ToolHeader(body_start=0, body_end=len(lines))
+    index = _skip_blank(lines, 0)
+    if index < len(lines) and lines[index].strip() == "---":
+        closing = next(
+            (i for i in range(index + 1, len(lines)) if lines[i].strip() in ("---", "...")), None
+        )
+        if closing is not None:
+            for line in lines[index + 1 : closing]:
+                header.take_any(line)
+            index = closing + 1
+    in_source_list = False
+    while True:
+        index = _skip_blank(lines, index)
+        if index >= len(lines):
+            header.body_start = len(lines)  # the tool's header and nothing else
+            break
+        stripped = lines[index].strip()
+        fence = _FENCE.match(lines[index])
+        if fence:
+            header.body_start = index + 1
+            header.body_end = next(
+                (i for i in range(index + 1, len(lines)) if lines[i].strip() == fence["fence"]),
+                len(lines),
+            )
+            break
+        heading = _HEADING.match(stripped)
+        if heading and _label(heading["text"]) in _SOURCE_HEADINGS:
+            in_source_list = True
+        elif in_source_list and _LIST_ITEM.match(stripped):
+            header.take_any(stripped)
+        else:
+            key_value = _TOOL_KEY_VALUE.match(stripped)
+            if key_value is None or not header.take(key_value["key"], key_value["value"]):
+                header.body_start = index
+                break
+            in_source_list = False
+        index += 1
+    _find_truncation(lines, header)
+    for line in lines[header.body_start : header.body_end]:
+        definition = _REF_DEF.match(line)
+        if definition:
+            header.refs.setdefault(definition["ref"].strip().lower(), definition["url"])
+    return header
+
+
+def _skip_blank(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _find_truncation(lines: list[str], header: _ToolHeader) -> None:
+    """End the body at a truncation marker, in the page or in the tool's footer after it."""
+    for index in range(header.body_start, len(lines)):
+        marker = _TRUNCATED.search(lines[index])
+        if marker is None:
             continue
-        match = _DATE_LINE.match(line.strip())
-        if match and match["month"].lower() in MONTHS:
-            month = MONTHS[match["month"].lower()]
-            day = int(match["day"])
-            year = int(match["year"]) if match["year"] else _year_for(context)
-            month_day = f"{month:02d}-{day:02d}"
-            if year is None:
-                return None, month_day, index + 1
+        if index >= header.body_end:
+            # after the fenced page: the page was cut where its fence ends
+            last = header.body_end - 1
+            header.truncated = last >= header.body_start and bool(lines[last].strip())
+            return
+        before = lines[index][: marker.start()]
+        if before.strip():
+            # text and marker share the line: keep the text, the line is cut in the middle
+            lines[index] = before
+            header.body_end = index + 1
+            header.truncated = True
+        else:
+            header.body_end = index
+            header.truncated = index > header.body_start and bool(lines[index - 1].strip())
+        return
+
+
+def _date_in(value: str) -> date | None:
+    """The first date written in ``value``: ISO (converted to UTC when it has an offset) or
+    ``Mar 12, 2025``; None without one."""
+    iso = _ISO_DATE_TIME.search(value)
+    if iso:
+        written = iso[0].replace(" ", "T", 1) if len(iso[0]) > 10 else iso[0]
+        try:
+            moment = datetime.fromisoformat(written.replace(" ", ""))
+        except ValueError:
+            return None
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC).date()
+        return moment.date()
+    for found in _WRITTEN_DATE.finditer(value):
+        month = MONTHS.get(found["month"].lower())
+        if month is not None and found["year"]:
             try:
-                return date(year, month, day), month_day, index + 1
+                return date(int(found["year"]), month, int(found["day"]))
             except ValueError:
-                raise ListingError(
-                    context.file_key, f"date line {line.strip()!r} is not a date of {year}"
-                ) from None
-        # the first line that is neither site chrome nor a date starts the listing
-        return context.captured_on, _month_day(context.captured_on), index
-    return context.captured_on, _month_day(context.captured_on), len(lines)
+                return None
+    return None
 
 
-def _year_for(context: CaptureContext) -> int | None:
-    if context.captured_on is not None:
-        return context.captured_on.year
-    return context.capture_year
+# --- classifying the lines of the page ----------------------------------------------------------
+
+
+@dataclass
+class _Facts:
+    """Metadata of one paper, gathered from its metadata lines."""
+
+    arxiv_id: str | None = None
+    upvotes: int | None = None
+    upvotes_seen: bool = False
+    comments: int | None = None
+    # bare counts in order of appearance: the first is the upvote count, the second the comments
+    counts: list[int | None] = field(default_factory=list)
+    author_count: int | None = None
+    organization: str | None = None
+    submitted_by: str | None = None
+    submitter_follows: bool = False
+    account: str | None = None
+    published: tuple[int, int, int | None] | None = None
+    github_stars: int | None = None
+    links: list[str] = field(default_factory=list)
+
+    def merge(self, other: _Facts) -> None:
+        """Take what ``other`` knows and this does not (first value wins)."""
+        self.arxiv_id = self.arxiv_id or other.arxiv_id
+        if other.upvotes_seen and not self.upvotes_seen:
+            self.upvotes, self.upvotes_seen = other.upvotes, True
+        self.comments = self.comments if self.comments is not None else other.comments
+        self.counts.extend(other.counts)
+        self.author_count = self.author_count or other.author_count
+        self.organization = self.organization or other.organization
+        self.submitted_by = self.submitted_by or other.submitted_by
+        self.published = self.published or other.published
+        self.github_stars = self.github_stars or other.github_stars
+        self.links.extend(link for link in other.links if link not in self.links)
+        if other.account:
+            self.take_name(other.account)
+        elif other != _Facts():
+            # "Submitted by" names the submitter on the next line, or on none when a fact follows
+            self.submitter_follows = other.submitter_follows
+
+    def take_name(self, name: str) -> None:
+        """A person or organisation name: the submitter right after "Submitted by", else the
+        organisation."""
+        if self.submitter_follows:
+            self.submitted_by = self.submitted_by or name
+            self.submitter_follows = False
+        else:
+            self.organization = self.organization or name
+
+
+@dataclass
+class _Line:
+    """One logical line of the page: original line span, kind and what it says."""
+
+    first: int
+    last: int
+    kind: str  # blank | skip | date | title | meta | text
+    text: str = ""
+    facts: _Facts | None = None
+    # a heading title without a link may go on over the next line (a wrapped heading)
+    open_title: bool = False
+    # a metadata line that could also be a line of prose (a bare URL in a wrapped abstract)
+    prose_like: bool = False
+    label: str = ""
+    # a text line with no text line right before or after it (an organisation, not a paragraph)
+    alone: bool = False
+
+
+def _logical_lines(lines: list[str], start: int, end: int, refs: dict[str, str]) -> list[_Line]:
+    """Classify the page's lines, joining a link whose label was wrapped over two lines."""
+    result: list[_Line] = []
+    index = start
+    while index < end:
+        first, text = index, lines[index]
+        # "### [A long title wrapped\nover two lines](https://huggingface.co/papers/...)"
+        while (
+            index + 1 < end
+            and index - first < 2
+            and text.count("[") > text.count("]")
+            and re.search(r"\]\(|\]\[", lines[index + 1])
+        ):
+            index += 1
+            text = f"{text.rstrip()} {lines[index].strip()}"
+        result.append(_classify(text, refs, first, index))
+        index += 1
+    for position, line in enumerate(result):
+        before = result[position - 1].kind if position > 0 else "blank"
+        after = result[position + 1].kind if position + 1 < len(result) else "blank"
+        line.alone = line.kind == "text" and "text" not in (before, after)
+    return result
+
+
+def _classify(raw: str, refs: dict[str, str], first: int, last: int) -> _Line:
+    """Tell what one line of the page is, without looking at its neighbours."""
+    # Markdown line breaks: a trailing backslash or two trailing spaces
+    stripped = re.sub(r"\s*\\+$", "", raw.strip()).strip()
+    if not stripped:
+        return _Line(first, last, "blank")
+    if _REF_DEF.match(stripped) or _FENCE.match(stripped):
+        return _Line(first, last, "skip")
+    text = _IMAGE.sub(" ", stripped).strip()
+    if not text or _SEPARATORS.fullmatch(text):
+        return _Line(first, last, "skip")
+    label = _label(text)
+    heading = _HEADING.match(_BULLET.sub("", text))
+    if heading:
+        inner = heading["text"].strip()
+        links = _links_only(inner, refs)
+        if links is not None and len(links) == 1 and _is_title_label(links[0][0]):
+            link_label, url = links[0]
+            return _title_line(first, last, link_label, url, label)
+        if links is None and label not in _CHROME and _DATE_LINE.match(label) is None:
+            title = _unemphasise(inner)
+            if re.search(r"\w", title):
+                return _Line(first, last, "title", title, _Facts(), open_title=True, label=label)
+    links = _links_only(text, refs)
+    if links is not None:
+        return _link_line(first, last, links, text, label)
+    if label in _CHROME:
+        return _Line(first, last, "skip", label=label)
+    date_line = _DATE_LINE.match(label)
+    if date_line and date_line["month"].lower() in MONTHS:
+        return _Line(first, last, "date", text, label=label)
+    facts = _pattern_facts(_BULLET.sub("", text))
+    if facts is not None:
+        return _Line(first, last, "meta", text, facts, label=label)
+    return _Line(first, last, "text", text, label=label)
+
+
+def _label(text: str) -> str:
+    """The words of a line for comparing with site chrome: no heading marks, bullets, emphasis
+    or link syntax, lower case, white space folded."""
+    text = _BULLET.sub("", text.strip())
+    text = re.sub(r"^#{1,6}\s+", "", text)
+    text = _unemphasise(text)
+    link = _INLINE_LINK.fullmatch(text) or _REF_LINK.fullmatch(text)
+    if link:
+        text = _unemphasise(_LINK_PREFIX.sub("", link["label"].strip()))
+    return " ".join(text.split()).lower()
+
+
+def _unemphasise(text: str) -> str:
+    found = _EMPHASIS.match(text.strip())
+    return found["text"].strip() if found else text.strip()
+
+
+def _links_only(text: str, refs: dict[str, str]) -> list[tuple[str, str]] | None:
+    """The ``(label, url)`` links of a line made only of links (and separators), else None."""
+    found: list[tuple[str, str]] = []
+
+    def inline(match: re.Match[str]) -> str:
+        found.append((match["label"], match["url"]))
+        return " "
+
+    def reference(match: re.Match[str]) -> str:
+        found.append((match["label"], refs.get(match["ref"].strip().lower(), "")))
+        return " "
+
+    def bare(match: re.Match[str]) -> str:
+        found.append(("", match["url"]))
+        return " "
+
+    rest = _BARE_URL.sub(bare, _REF_LINK.sub(reference, _INLINE_LINK.sub(inline, text)))
+    return found if found and _SEPARATORS.fullmatch(rest) else None
+
+
+def _clean_label(label: str) -> str:
+    label = _IMAGE.sub(" ", label)
+    label = _LINK_PREFIX.sub("", label.strip())
+    label = re.sub(r"^#{1,6}\s+", "", label)
+    return " ".join(_unemphasise(label).split())
+
+
+def _is_title_label(label: str) -> bool:
+    """Whether a link's label is a paper title (not "arXiv Page", a count or an image)."""
+    cleaned = _clean_label(label)
+    lowered = cleaned.lower()
+    return (
+        len(cleaned) >= 3
+        and re.search(r"[^\W\d_]", cleaned) is not None
+        and lowered not in _NOT_TITLES
+        and lowered not in _CHROME
+        and _GITHUB_LABEL.match(cleaned) is None
+        and _pattern_facts(cleaned) is None
+    )
+
+
+def _title_line(first: int, last: int, label: str, url: str, line_label: str) -> _Line:
+    facts = _Facts()
+    facts.arxiv_id = _paper_id(url)
+    return _Line(first, last, "title", _clean_label(label), facts, label=line_label)
+
+
+def _paper_id(url: str) -> str | None:
+    found = _PAPER_URL.search(url) or _ARXIV_URL.search(url)
+    return found["id"] if found else None
+
+
+def _link_line(first: int, last: int, links: list[tuple[str, str]], text: str, label: str) -> _Line:
+    """A line of links: a paper title, paper identifiers, code and project links, or chrome."""
+    facts = _Facts()
+    title: str | None = None
+    for raw_label, url in links:
+        link_label = _clean_label(raw_label)
+        paper = _PAPER_URL.search(url)
+        count = _BARE_COUNT.match(link_label)
+        if count and (paper or "#community" in url or "comment" in url.lower()):
+            # [4](https://huggingface.co/papers/2412.14161#community) is the comment count
+            facts.comments = _count(count["n"])
+        elif count:
+            facts.counts.append(_count(count["n"]))
+        elif paper and title is None and _is_title_label(link_label):
+            title = link_label
+        stars = _GITHUB_LABEL.match(link_label)
+        if paper or _ARXIV_URL.search(url):
+            facts.arxiv_id = facts.arxiv_id or _paper_id(url)
+        elif _GITHUB_REPO.match(url):
+            facts.links.append(url)
+            if stars and stars["stars"] and facts.github_stars is None:
+                facts.github_stars = _count(stars["stars"])
+        elif count or link_label.lower() in _CHROME:
+            continue
+        elif account := _HF_ACCOUNT.match(url):
+            if account["name"].lower() not in _HF_SECTIONS and link_label:
+                facts.account = link_label
+        elif url.lower().startswith(("http://", "https://")):
+            facts.links.append(url)
+    if title is not None:
+        return _Line(first, last, "title", title, facts, label=label)
+    if facts == _Facts():
+        return _Line(first, last, "skip", label=label)
+    bare_url = _BARE_URL.fullmatch(text.strip()) is not None
+    return _Line(first, last, "meta", text, facts, prose_like=bare_url, label=label)
+
+
+def _pattern_facts(text: str) -> _Facts | None:
+    """Metadata written as words ("Submitted by X", "5 authors", "42"), or None for prose.
+
+    A line may hold several facts separated by ``·`` ("Published on Mar 12 · 5 authors"); a short
+    part that is no known fact is then the organisation.
+    """
+    facts = _Facts()
+    others: list[str] = []
+    known = False
+    for part in re.split(r"\s*[·•]\s*", text.strip()):
+        if not part:
+            continue
+        if _read_fact(part, facts):
+            known = True
+        else:
+            others.append(part)
+    if not known:
+        return None
+    if others:
+        if len(others) > 1 or not _looks_like_name(others[0]):
+            return None
+        facts.organization = others[0]
+    return facts
+
+
+def _read_fact(part: str, facts: _Facts) -> bool:
+    """Read one fact of a metadata line into ``facts``; False when ``part`` is none."""
+    if submitted := _SUBMITTED.match(part):
+        who = _INLINE_LINK.sub(lambda link: link["label"], submitted["who"]).strip().lstrip("@")
+        if who:
+            facts.submitted_by = who
+        else:
+            facts.submitter_follows = True
+        return True
+    if published := _PUBLISHED.match(part):
+        month = MONTHS.get(published["month"].lower())
+        if month is None or not _is_month_day(month, int(published["day"])):
+            return False
+        year = int(published["year"]) if published["year"] else None
+        facts.published = (month, int(published["day"]), year)
+        return True
+    if authors := _AUTHORS.match(part):
+        facts.author_count = int(authors["n"])
+        return True
+    if upvotes := _UPVOTES.match(part):
+        facts.upvotes, facts.upvotes_seen = _count(upvotes["a"] or upvotes["b"]), True
+        return True
+    if comments := _COMMENTS.match(part):
+        facts.comments = _count(comments["a"] or comments["b"])
+        return True
+    if count := _BARE_COUNT.match(part):
+        facts.counts.append(_count(count["n"]))
+        return True
+    if _NO_COUNT.match(part):
+        facts.counts.append(None)
+        return True
+    if (stars := _GITHUB_LABEL.match(part)) and stars["stars"]:
+        facts.github_stars = _count(stars["stars"])
+        return True
+    return False
+
+
+def _count(written: str) -> int:
+    """42, 1,234, 11.3k (11,300), 1.2M."""
+    written = written.replace(",", "").replace(" ", "").lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(written[-1], 1)
+    number = written.rstrip("km")
+    if scale == 1:
+        return int(number)
+    whole, _, fraction = number.partition(".")
+    # exact decimal arithmetic: 11.3k is 11300, not 11299.999...
+    return int(whole) * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
+
+
+def _looks_like_name(text: str) -> bool:
+    """A short line that names someone or something: an organisation, a submitter."""
+    return (
+        0 < len(text) <= MAX_ORGANISATION_CHARS
+        and len(text.split()) <= 10
+        and re.search(r"[^\W\d_]", text) is not None
+        and not text.rstrip().endswith((".", "!", "?", ":", ";", ","))
+        and "://" not in text
+    )
+
+
+def _is_month_day(month: int, day: int) -> bool:
+    try:
+        date(2000, month, day)  # a leap year: Feb 29 is a month and day
+    except ValueError:
+        return False
+    return True
+
+
+# --- grouping lines into papers -----------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    """The lines of one paper while they are read."""
+
+    first: int
+    last: int
+    title: list[str]
+    facts: _Facts
+    abstract: list[str] = field(default_factory=list)
+    # title: on the title line(s); head: metadata before the abstract; abstract: in an abstract
+    # paragraph; gap: a blank line after abstract text
+    state: str = "title"
+    open_title: bool = False
+    has_meta: bool = False
+
+
+@dataclass
+class _Preamble:
+    """What the page says about itself before its first paper."""
+
+    date_line: str | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+class _Reader:
+    """Groups classified lines into paper blocks (see the module docstring for the two modes)."""
+
+    def __init__(self, strong: bool) -> None:
+        self.strong = strong
+        self.blocks: list[_Block] = []
+        self.current: _Block | None = None
+        # metadata seen before a title: it belongs to the next paper
+        self.pending: _Facts | None = None
+        self.pending_first: int | None = None
+        self.preamble = _Preamble()
+
+    def feed(self, line: _Line) -> None:
+        block = self.current
+        if line.kind == "blank":
+            if block is not None and block.state == "title":
+                block.state = "head"
+            elif block is not None and block.state == "abstract":
+                block.state = "gap"
+            return
+        if not self.blocks and block is None and line.kind in ("skip", "date"):
+            if line.kind == "date" and self.preamble.date_line is None:
+                self.preamble.date_line = line.label
+            if line.label:
+                self.preamble.labels.append(line.label)
+            return
+        if line.kind == "skip":
+            return
+        if line.kind == "title":
+            self._start(line, line.text, line.facts or _Facts())
+            return
+        if line.kind == "meta" and line.facts is not None:
+            if block is not None and block.state == "abstract" and line.prose_like:
+                self._add_text(block, line)  # a wrapped abstract line that is only a URL
+            elif block is None or block.state in ("abstract", "gap"):
+                self._hold(line.first, line.facts)
+            else:
+                block.facts.merge(line.facts)
+                block.has_meta, block.state, block.last = True, "head", line.last
+            return
+        # text (or a date line after the first paper, which is text too)
+        if self._submitter(line):
+            return
+        if block is None or (block.state == "gap" and not self.strong):
+            if not self.strong:
+                self._start(line, line.text, _Facts(), open_title=True)
+            elif not self.blocks:
+                self.preamble.labels.append(line.label)  # the page's header text
+            return
+        self._add_text(block, line)
+
+    def _add_text(self, block: _Block, line: _Line) -> None:
+        text = line.text
+        block.last = line.last
+        if block.state == "title":
+            if (
+                block.open_title
+                and len(block.title) == 1
+                and not text.endswith(".")
+                and len(block.title[0]) + len(text) < MAX_TITLE_CHARS
+            ):
+                block.title.append(text)  # a title wrapped over two lines
+                return
+        elif block.state == "head":
+            if (
+                block.has_meta
+                and block.facts.organization is None
+                and line.alone
+                and _looks_like_name(text)
+            ):
+                block.facts.organization = text
+                return
+        elif block.state == "gap":
+            block.abstract.append("")  # a paragraph break inside a multi-paragraph abstract
+        block.abstract.append(text)
+        block.state = "abstract"
+
+    def _submitter(self, line: _Line) -> bool:
+        """The line after a bare "Submitted by" names the submitter."""
+        for facts in (self.pending, self.current.facts if self.current else None):
+            if facts is not None and facts.submitter_follows and _looks_like_name(line.text):
+                facts.take_name(line.text.lstrip("@"))
+                if self.current is not None and facts is self.current.facts:
+                    self.current.last = line.last
+                return True
+        return False
+
+    def _hold(self, first: int, facts: _Facts) -> None:
+        if self.pending is None:
+            self.pending, self.pending_first = _Facts(), first
+        self.pending.merge(facts)
+
+    def _start(self, line: _Line, title: str, facts: _Facts, open_title: bool = False) -> None:
+        """A new paper starts at its title; metadata held since the last paper is its own."""
+        self._close()
+        first = line.first
+        if self.pending is not None:
+            facts.merge(self.pending)
+            first = self.pending_first if self.pending_first is not None else first
+            self.pending, self.pending_first = None, None
+        block = _Block(first, line.last, [title], facts, open_title=open_title or line.open_title)
+        block.has_meta = facts != _Facts()
+        block.state = "title" if block.open_title else "head"
+        self.current = block
+
+    def _close(self) -> None:
+        if self.current is not None:
+            self.blocks.append(self.current)
+            self.current = None
+
+    def finish(self) -> tuple[list[_Block], _Preamble]:
+        # metadata held after the last paper has no title to go with: it is dropped rather than
+        # given to the last paper, whose own metadata came before its abstract
+        self._close()
+        return self.blocks, self.preamble
+
+
+# --- from blocks to rows ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What holds for every paper of the page: its kind, date and the capture date."""
+
+    kind: str
+    listed_on: date | None
+    month_day: str | None
+    # the date against which a date without a year is placed (the capture date, else the page's)
+    reference: date | None
+    capture_year: int | None
+
+    @classmethod
+    def resolve(cls, header: _ToolHeader, preamble: _Preamble, context: CaptureContext) -> _Page:
+        kind, url_date = _page_kind(header, preamble)
+        captured = context.captured_on or header.captured_on
+        listed_on: date | None = url_date
+        month_day = _month_day(url_date)
+        if listed_on is None and preamble.date_line is not None:
+            listed_on, month_day = _dated(preamble.date_line, captured, context.capture_year)
+        elif listed_on is None:
+            listed_on, month_day = captured, _month_day(captured)
+        return cls(kind, listed_on, month_day, captured or listed_on, context.capture_year)
+
+    def year_for(self, month: int, day: int) -> int | None:
+        if self.reference is not None:
+            return _year_near(month, day, self.reference)
+        return self.capture_year
+
+
+def _page_kind(header: _ToolHeader, preamble: _Preamble) -> tuple[str, date | None]:
+    """The kind of page from its URL when the capture has one, else from the page's header."""
+    url = (header.url or "").lower()
+    listing = re.search(r"huggingface\.co/papers(?P<path>/[^?#\s]*)?(?P<query>\?[^#\s]*)?", url)
+    if listing:
+        path = (listing["path"] or "").rstrip("/")
+        query = listing["query"] or ""
+        if re.search(r"[?&]q=", query):
+            return "search", None
+        if path.startswith("/trending"):
+            return "trending", None
+        dated = re.match(r"^/date/(\d{4}-\d{2}-\d{2})$", path) or re.search(
+            r"[?&]date=(\d{4}-\d{2}-\d{2})", query
+        )
+        if dated:
+            return "daily", _date_in(dated[1])
+        if not path:
+            return "daily", None
+    labels = [_label(header.page_title)] if header.page_title else []
+    labels += preamble.labels
+    for label in labels:
+        if _SEARCH_LABEL.match(label):
+            return "search", None
+        if label in _KIND_LABELS:
+            return _KIND_LABELS[label], None
+    if any(label.startswith(_EMAIL_LINE) for label in labels):
+        return "trending", None
+    return "unknown", None
+
+
+def _dated(line: str, captured: date | None, capture_year: int | None) -> tuple[date | None, str]:
+    """The date of a date line, and its month and day; the date is None when no year is known."""
+    match = _DATE_LINE.match(line)
+    month = MONTHS.get(match["month"].lower()) if match else None
+    if match is None or month is None or not _is_month_day(month, int(match["day"])):
+        return None, ""
+    day = int(match["day"])
+    month_day = f"{month:02d}-{day:02d}"
+    if match["year"]:
+        year: int | None = int(match["year"])
+    elif captured is not None:
+        year = _year_near(month, day, captured)
+    else:
+        year = capture_year
+    if year is None:
+        return None, month_day
+    try:
+        return date(year, month, day), month_day
+    except ValueError:
+        return None, month_day
+
+
+def _year_near(month: int, day: int, reference: date) -> int | None:
+    """The year of a month and day seen on a page captured on ``reference``: its year, or the
+    year before when the date would be in the future (a "Dec 30" page captured on Jan 2)."""
+    for year in (reference.year, reference.year - 1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue  # Feb 29 outside a leap year
+        if candidate - reference <= _FUTURE_SLACK:  # a difference cannot overflow
+            return year
+    return None
 
 
 def _month_day(day: date | None) -> str | None:
     return None if day is None else f"{day.month:02d}-{day.day:02d}"
 
 
-def _paragraphs(lines: list[str]) -> list[str]:
-    """Group lines into blank-line separated paragraphs, joining hard-wrapped lines."""
-    paragraphs: list[str] = []
-    current: list[str] = []
-    for line in lines:
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            paragraphs.append("\n".join(current))
-            current = []
-    if current:
-        paragraphs.append("\n".join(current))
-    return paragraphs
+def _reject_reason(
+    block: _Block, *, is_last: bool, cut: bool, cut_mid_entry: bool, others_have_abstracts: bool
+) -> str | None:
+    """Why a block is not a complete paper, or None when it is."""
+    title = "\n".join(block.title)
+    if is_last and cut and (cut_mid_entry or not block.abstract):
+        return f"{CUT_OFF} (the capture was truncated)"
+    if len(title) > MAX_TITLE_CHARS:
+        return f"expected a title line, found {len(title):,} characters of text"
+    if block.abstract:
+        return None
+    if is_last and (others_have_abstracts or not block.has_meta):
+        return f"{CUT_OFF}: the text ends after its title and metadata, with no abstract"
+    # a card without an abstract (a daily listing shows none) is a paper when it has metadata
+    return None if block.has_meta else "title without an abstract"
+
+
+def _row(block: _Block, position: int, title: str, raw: str, page: _Page) -> dict[str, object]:
+    facts = block.facts
+    counts = list(facts.counts)
+    upvotes = facts.upvotes if facts.upvotes_seen else (counts.pop(0) if counts else None)
+    comments = facts.comments if facts.comments is not None else (counts[0] if counts else None)
+    published: datetime | None = None
+    if facts.published is not None:
+        month, day, year = facts.published
+        year = year if year is not None else page.year_for(month, day)
+        if year is not None:
+            try:
+                published = datetime(year, month, day, tzinfo=UTC)
+            except ValueError:
+                published = None
+    abstract = "\n".join(block.abstract).strip() or None
+    return {
+        "position": position,
+        "page_kind": page.kind,
+        "listed_on": page.listed_on,
+        "listed_month_day": page.month_day or None,
+        "arxiv_id_raw": facts.arxiv_id,
+        "title_raw": title,
+        "abstract_raw": abstract,
+        "published_at": published,
+        "upvotes": upvotes,
+        "comments": comments,
+        "github_stars": facts.github_stars,
+        "author_count": facts.author_count,
+        "organization": facts.organization,
+        "submitted_by": facts.submitted_by,
+        "capture_links": facts.links or None,
+        "raw_entry": raw,
+    }

@@ -22,10 +22,27 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipelines.core.catalog import TABLES
 from pipelines.core.locking import crash_point
+from pipelines.core.release_docs import (
+    changelog_markdown,
+    croissant_metadata,
+    dataset_card,
+    diff_tables,
+    new_source_files,
+    paper_titles,
+    source_licences,
+)
 
 LATEST = "latest"
+# the ids of every release ever published, one per line, so none is ever reused
+RELEASED = "RELEASED"
 MANIFEST = "manifest.json"
+DIFF_FILE = "diff.parquet"
+CHANGELOG_FILE = "CHANGELOG.md"
+CROISSANT_FILE = "croissant.json"
+CARD_FILE = "README.md"
+VALIDATION_FILE = "validation.json"
 # ~64k rows per row group keeps a range read of one group small while staying efficient to scan
 ROW_GROUP_ROWS = 65_536
 ZSTD_LEVEL = 9
@@ -85,14 +102,35 @@ def open_release(release_dir: Path) -> PublishedRelease:
 
 
 def next_release_id(releases_dir: Path, build_date: date) -> str:
-    """``YYYY-MM-DD`` of the build date; ``YYYY-MM-DD.2``, ``.3``... for later releases that day."""
+    """``YYYY-MM-DD`` of the build date; ``YYYY-MM-DD.2``, ``.3``... for later releases that day.
+
+    An id is never given twice, even after retention deleted the release that had it: every id
+    published is recorded in ``releases/RELEASED``.
+    """
     base = build_date.isoformat()
-    if not (releases_dir / base).exists():
+    taken = {path.name for path in releases_dir.iterdir()} if releases_dir.exists() else set()
+    taken |= released_ids(releases_dir)
+    if base not in taken:
         return base
     suffix = 2
-    while (releases_dir / f"{base}.{suffix}").exists():
+    while f"{base}.{suffix}" in taken:
         suffix += 1
     return f"{base}.{suffix}"
+
+
+def released_ids(releases_dir: Path) -> set[str]:
+    """Every release id ever published in ``releases_dir``."""
+    record = releases_dir / RELEASED
+    if not record.exists():
+        return set()
+    return {line.strip() for line in record.read_text(encoding="utf-8").splitlines() if line}
+
+
+def _record_release(releases_dir: Path, release_id: str) -> None:
+    with (releases_dir / RELEASED).open("a", encoding="utf-8") as handle:
+        handle.write(release_id + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def publish_release(
@@ -103,8 +141,15 @@ def publish_release(
     code_version: str,
     build_date: date,
     created_at: datetime | None = None,
+    validation: Sequence[Mapping[str, Any]] = (),
+    retention: int | None = None,
 ) -> PublishedRelease:
     """Publish ``tables`` as a new release, unless the latest release already holds the same data.
+
+    Besides one Parquet file per table and the manifest, a release holds its row-level diff
+    against the previous release (``diff.parquet`` and ``CHANGELOG.md``), its Croissant metadata,
+    its dataset card (``README.md``) and the validation results (``validation.json``).
+    ``retention`` keeps only that many releases once the new one is published.
 
     Returns the new release, or the latest one (``created=False``) when nothing changed.
     """
@@ -118,11 +163,9 @@ def publish_release(
             file_name = f"{name}.parquet"
             path = staging / file_name
             write_table(tables[name], path)
-            table_entries[name] = {
+            table_entries[name] = _file_entry(path) | {
                 "file": file_name,
                 "rows": tables[name].height,
-                "bytes": path.stat().st_size,
-                "sha256": sha256_file(path),
                 "schema": schema_of(path),
             }
             crash_point("release:table-written")
@@ -133,28 +176,136 @@ def publish_release(
             return PublishedRelease(previous.name, previous, manifest, created=False)
 
         release_id = next_release_id(releases_dir, build_date)
-        manifest = {
+        diff_base, base_problems = _diff_base(previous)
+        manifest: dict[str, Any] = {
             "release_id": release_id,
             "created_at": (created_at or datetime.now(UTC)).isoformat(timespec="seconds"),
             "code_version": code_version,
             "previous_release": previous.name if previous is not None else None,
+            "diff_base": diff_base.name if diff_base is not None else None,
+            "diff_base_problems": base_problems,
             "sources": [dict(source) for source in sources],
             "tables": table_entries,
         }
+        manifest["documents"] = write_documents(staging, manifest, tables, diff_base, validation)
         _write_json(staging / MANIFEST, manifest)
         crash_point("release:manifest-written")
         problems = verify_release(staging)
         if problems:
             raise RuntimeError(f"release {release_id} failed verification: {'; '.join(problems)}")
         final = releases_dir / release_id
+        _record_release(releases_dir, release_id)
         os.rename(staging, final)
         _fsync_dir(releases_dir)
         crash_point("release:renamed")
         switch_latest(releases_dir, release_id)
+        if retention is not None:
+            apply_retention(releases_dir, retention)
         return PublishedRelease(release_id, final, manifest, created=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_documents(
+    staging: Path,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pl.DataFrame],
+    diff_base: Path | None,
+    validation: Sequence[Mapping[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Write the diff, changelog, Croissant metadata, dataset card and validation results of a
+    release into ``staging``; return their sizes and sha256 for the manifest."""
+    release_id = manifest["release_id"]
+    keys = {name: TABLES[name].key for name in tables if name in TABLES}
+    diff = diff_tables(diff_base, tables, keys)
+    write_table(diff, staging / DIFF_FILE)
+    previous_sources: list[Mapping[str, Any]] = []
+    if diff_base is not None:
+        previous_sources = json.loads((diff_base / MANIFEST).read_text()).get("sources", [])
+    changelog = changelog_markdown(
+        release_id,
+        diff_base.name if diff_base is not None else None,
+        diff,
+        {name: frame.height for name, frame in tables.items()},
+        new_source_files(previous_sources, manifest["sources"]),
+        titles=paper_titles(tables["papers"]) if "papers" in tables else None,
+    )
+    if manifest["diff_base_problems"]:
+        changelog += (
+            f"\n## Diff base\n\nThe previous release {manifest['previous_release']} failed "
+            "verification, so this diff is not against it: "
+            + "; ".join(manifest["diff_base_problems"])
+            + "\n"
+        )
+    licences = source_licences(tables["listing_files"]) if "listing_files" in tables else None
+    licence = dataset_licence(licences)
+    documents = {
+        CHANGELOG_FILE: changelog,
+        CROISSANT_FILE: json.dumps(
+            croissant_metadata(release_id, manifest, TABLES, license=licence, url=None),
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n",
+        CARD_FILE: dataset_card(
+            release_id,
+            manifest,
+            TABLES,
+            validation,
+            license=licence,
+            sources=licences.to_dicts() if licences is not None else [],
+        ),
+        VALIDATION_FILE: json.dumps(list(validation), indent=2, sort_keys=True, default=str) + "\n",
+    }
+    entries = {DIFF_FILE: _file_entry(staging / DIFF_FILE) | {"rows": diff.height}}
+    for name, text in documents.items():
+        path = staging / name
+        path.write_text(text, encoding="utf-8")
+        entries[name] = _file_entry(path)
+    return entries
+
+
+def dataset_licence(licences: pl.DataFrame | None) -> str:
+    """The dataset card's licence: Apache-2.0 when every source is, else ``other`` (mixed)."""
+    if licences is not None and licences.height and (licences["licence"] == "Apache-2.0").all():
+        return "apache-2.0"
+    return "per-source-licences"
+
+
+def apply_retention(releases_dir: Path, keep: int) -> list[str]:
+    """Delete all but the ``keep`` newest releases (never the one ``latest`` points at)."""
+    latest = latest_release(releases_dir)
+    releases = sorted(
+        (p for p in releases_dir.iterdir() if p.is_dir() and not p.is_symlink()
+         and not p.name.startswith(".")),
+        key=lambda p: _release_order(p.name),
+    )  # fmt: skip
+    removed = []
+    for old in releases[: max(0, len(releases) - max(keep, 1))]:
+        if latest is not None and old.resolve() == latest:
+            continue
+        shutil.rmtree(old)
+        removed.append(old.name)
+    return removed
+
+
+def _release_order(release_id: str) -> tuple[str, int]:
+    day, _, suffix = release_id.partition(".")
+    return day, int(suffix) if suffix.isdigit() else 1
+
+
+def _diff_base(previous: Path | None) -> tuple[Path | None, list[str]]:
+    """The previous release when it verifies; a corrupt one is not silently diffed against."""
+    if previous is None:
+        return None, []
+    problems = verify_release(previous)
+    return (previous, []) if not problems else (None, problems)
+
+
+def _file_entry(path: Path) -> dict[str, Any]:
+    return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
 
 def switch_latest(releases_dir: Path, release_id: str) -> None:
@@ -191,6 +342,12 @@ def verify_release(release_dir: Path) -> list[str]:
             continue
         if rows != info["rows"]:
             problems.append(f"{info['file']}: {rows} rows, manifest says {info['rows']} for {name}")
+    for name, info in manifest.get("documents", {}).items():
+        path = release_dir / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != info["sha256"]:
+            problems.append(f"{name}: sha256 does not match the manifest")
     return problems
 
 

@@ -42,6 +42,8 @@ class RawRecord:
     landed_path: str
     snapshot: str
     captured_on: str | None
+    # the licence a sidecar declares for this file (e.g. a live fetch), overriding the default
+    licence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class FileRecord:
     entries_read: int
     entries_kept: int
     entries_rejected: int
+    licence: str | None = None
     # order in which files were ingested, across runs: of two files with the same bytes, the one
     # ingested later is the duplicate
     ingest_sequence: int = 0
@@ -81,6 +84,7 @@ def snapshot_landed(paths: Paths, landed: LandedFile) -> RawRecord:
         landed_path=str(landed.path),
         snapshot=str(snapshot.relative_to(paths.data_dir)),
         captured_on=_captured_on(landed),
+        licence=_sidecar(landed).get("licence"),
     )
     _write_json_atomically(_raw_record_path(paths, landed.file_key), asdict(record))
     return record
@@ -134,6 +138,7 @@ def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> 
         entries_read=parsed.entries_read,
         entries_kept=parsed.entries.height,
         entries_rejected=parsed.entry_rejects,
+        licence=parsed.licence,
         ingest_sequence=ingest_sequence,
     )
     _write_json_atomically(paths.ingest_dir / f"{stem}.record.json", asdict(record))
@@ -205,6 +210,7 @@ def listing_files_table(records: Sequence[FileRecord]) -> pl.DataFrame:
             "entries_read": pl.Int64(),
             "entries_kept": pl.Int64(),
             "entries_rejected": pl.Int64(),
+            "licence": pl.String(),
         },
     ).sort("file_key")
 
@@ -259,14 +265,23 @@ def remove_leftovers(folder: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def _captured_on(landed: LandedFile) -> str | None:
+def _sidecar(landed: LandedFile) -> dict[str, Any]:
+    """What ``<file>.meta.json`` says about a landed file (nothing when absent or unreadable)."""
     sidecar = sidecar_for(landed.path)
-    if sidecar.is_file():
-        try:
-            meta: dict[str, Any] = json.loads(sidecar.read_text(encoding="utf-8"))
-            return date.fromisoformat(str(meta["captured_on"])).isoformat()
-        except (ValueError, KeyError, TypeError):
-            pass
+    if not sidecar.is_file():
+        return {}
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _captured_on(landed: LandedFile) -> str | None:
+    try:
+        return date.fromisoformat(str(_sidecar(landed)["captured_on"])).isoformat()
+    except (ValueError, KeyError, TypeError):
+        pass
     from_name = listing_date_from_name(landed.file_key)
     return from_name.isoformat() if from_name else None
 

@@ -7,6 +7,7 @@ sleep rather than slept, so the file runs in a few seconds.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import requests
 import urllib3.exceptions
 
 from pipelines.core.fetch import (
+    LIVE_LICENCE,
     OFFLINE_SUFFIX,
     FetchError,
     FetchOutcome,
@@ -32,6 +34,7 @@ from pipelines.core.fetch import (
     fetch_daily,
     fetch_trending,
 )
+from pipelines.core.landing import SIDECAR_SUFFIX
 from tests.support.replay_server import Fault, ReplayServer
 
 LIST_DAY = date(2024, 5, 27)  # a JSON list of objects
@@ -44,10 +47,25 @@ def target(day: date) -> str:
 
 
 def all_files(folder: Path) -> set[str]:
-    """Every file under ``folder``, hidden ones included (a left-over temporary file would be)."""
+    """Every file under ``folder``, hidden ones included (a left-over temporary file would be),
+    except the sidecars that describe a landed file."""
     if not folder.exists():
         return set()
-    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+    return {
+        path.relative_to(folder).as_posix()
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.endswith(SIDECAR_SUFFIX)
+    }
+
+
+def test_a_fetched_file_has_a_sidecar_with_its_url_and_licence(
+    landing: Path, settings: FetchSettings
+) -> None:
+    outcome = fetch_daily(date(2024, 5, 27), landing, settings)
+    sidecar = outcome.path.with_name(outcome.path.name + SIDECAR_SUFFIX)  # type: ignore[union-attr]
+    meta = json.loads(sidecar.read_text())
+    assert meta["licence"] == LIVE_LICENCE
+    assert meta["url"] == outcome.url
 
 
 @pytest.fixture(autouse=True)

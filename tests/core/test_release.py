@@ -15,6 +15,7 @@ from pipelines.core.build import build_everything
 from pipelines.core.release import (
     LATEST,
     MANIFEST,
+    RELEASED,
     latest_release,
     next_release_id,
     publish_release,
@@ -75,7 +76,9 @@ def test_an_unchanged_build_makes_no_new_release_and_a_changed_one_a_suffixed_id
     built: Paths,
 ) -> None:
     build_everything(built)
-    assert sorted(p.name for p in built.releases_dir.iterdir()) == ["2026-01-01", LATEST]
+    assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
+        ["2026-01-01", LATEST, RELEASED]
+    )
     (built.landing_dir / "hf-daily-api" / "2024-05-29.json").unlink()
     extra = built.landing_dir / "hf-daily-api" / "2024-06-03.json"
     extra.write_text(
@@ -117,7 +120,9 @@ def test_a_failed_publish_leaves_the_previous_release_untouched(built: Paths) ->
             code_version="test",
             build_date=date(2026, 1, 2),
         )
-    assert sorted(p.name for p in built.releases_dir.iterdir()) == ["2026-01-01", LATEST]
+    assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
+        ["2026-01-01", LATEST, RELEASED]
+    )
     assert verify_release(built.releases_dir / LATEST) == []
 
 
@@ -155,3 +160,79 @@ def test_the_warehouse_holds_the_release_tables_with_comments(built: Paths) -> N
             "WHERE NOT internal AND (comment IS NULL OR comment = '')"
         ).fetchall()
         assert tables == []
+
+
+def test_a_release_holds_its_documents_and_the_manifest_covers_them(built: Paths) -> None:
+    release_dir = built.releases_dir / "2026-01-01"
+    manifest = json.loads((release_dir / MANIFEST).read_text())
+    assert sorted(manifest["documents"]) == [
+        "CHANGELOG.md", "README.md", "croissant.json", "diff.parquet", "validation.json",
+    ]  # fmt: skip
+    assert manifest["created_at"] == "2026-01-01T00:00:00+00:00"
+    assert manifest["diff_base"] is None
+    # a first release: every row is new
+    diff = pl.read_parquet(release_dir / "diff.parquet")
+    assert diff.filter(pl.col("table") == "papers")["change"].unique().to_list() == ["added"]
+    assert diff.filter(pl.col("table") == "papers").height == 380
+    card = (release_dir / "README.md").read_text()
+    assert card.startswith("---\n") and 'config_name: "papers"' in card
+    files = pl.read_parquet(release_dir / "listing_files.parquet")
+    assert files["licence"].unique().sort().to_list() == [
+        "Apache-2.0", "unknown (Hugging Face terms of service)",
+    ]  # fmt: skip
+
+
+def test_the_diff_of_a_second_release_lists_exactly_the_new_file(built: Paths) -> None:
+    new_day = built.landing_dir / "hf-daily-api" / "2025-04-01.json"
+    items = [
+        {"paper": {"id": "2504.00001", "title": "A First New Paper", "upvotes": 3}},
+        {"paper": {"id": "2504.00002", "title": "A Second New Paper", "upvotes": 1}},
+    ]
+    new_day.write_text(json.dumps(items), encoding="utf-8")
+    summary = build_everything(built)
+    assert summary.release is not None
+    release_dir = summary.release.path
+    diff = pl.read_parquet(release_dir / "diff.parquet")
+    papers = diff.filter(pl.col("table") == "papers")
+    assert papers.select("key", "change").rows() == [
+        ('["2504.00001"]', "added"),
+        ('["2504.00002"]', "added"),
+    ]
+    assert set(diff["change"].unique()) == {"added"}
+    changelog = (release_dir / "CHANGELOG.md").read_text()
+    assert "2504.00001" in changelog and "hf-daily-api/2025-04-01.json" in changelog
+    assert json.loads((release_dir / MANIFEST).read_text())["diff_base"] == "2026-01-01"
+
+
+def test_a_corrupt_previous_release_is_not_taken_as_the_diff_base(built: Paths) -> None:
+    target = built.releases_dir / "2026-01-01" / "papers.parquet"
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    (built.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(
+        json.dumps([{"paper": {"id": "2504.00001", "title": "A New Paper"}}]), encoding="utf-8"
+    )
+    summary = build_everything(built)
+    assert summary.release is not None
+    manifest = json.loads((summary.release.path / MANIFEST).read_text())
+    assert manifest["diff_base"] is None
+    assert manifest["diff_base_problems"] == ["papers.parquet: sha256 does not match the manifest"]
+    changelog = (summary.release.path / "CHANGELOG.md").read_text()
+    assert "The previous release 2026-01-01 failed verification" in changelog
+
+
+def test_retention_keeps_the_newest_releases(built: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERS_KEEP_RELEASES", "2")
+    for day in range(1, 4):
+        path = built.landing_dir / "hf-daily-api" / f"2025-04-0{day}.json"
+        path.write_text(
+            json.dumps([{"paper": {"id": f"2504.0000{day}", "title": f"Paper {day}"}}]),
+            encoding="utf-8",
+        )
+        build_everything(built)
+    assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
+        ["2026-01-01.3", "2026-01-01.4", LATEST, RELEASED]
+    )
+    # a deleted release's id is never given again
+    assert next_release_id(built.releases_dir, date(2026, 1, 1)) == "2026-01-01.5"
+    assert os.readlink(built.releases_dir / LATEST) == "2026-01-01.4"
