@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID
+from pipelines.core.claims import CLAIM_UNITS
 from pipelines.core.entries import MAX_TITLE_CHARS as ENTRY_MAX_TITLE_CHARS
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ LINK_KINDS = ["repository", "profile", "project_page", "dataset", "model", "demo
 PROVENANCES = ["api_githubRepo", "api_projectPage", "capture_link", "abstract"]
 ALIAS_KINDS = ["arxiv_id", "arxiv_id_versioned", "title_key", "title"]
 FILE_STATUSES = ["ingested", "quarantined", "duplicate"]
+TOPIC_KIND_VALUES = ["task", "modality", "keyword"]
+TOPIC_SOURCES = ["taxonomy_title", "taxonomy_abstract", "api_ai_keywords"]
 
 Tables = Mapping[str, pl.DataFrame]
 Derive = Callable[[pl.DataFrame, Tables], pl.DataFrame]
@@ -251,6 +254,52 @@ def _rejects() -> list[Any]:
     ]
 
 
+def _claim_spans(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    """``span_in_abstract``: the evidence is exactly the abstract's text at the claim's span."""
+    abstracts = tables["papers"].select("paper_id", "abstract")
+    return (
+        _known_paper(frame, tables)
+        .join(abstracts, on="paper_id", how="left")
+        .with_columns(
+            (
+                (pl.col("span_start") >= 0)
+                & (pl.col("span_end") <= pl.col("abstract").str.len_chars())
+                & (
+                    pl.col("abstract").str.slice(
+                        pl.col("span_start"), pl.col("span_end") - pl.col("span_start")
+                    )
+                    == pl.col("evidence")
+                )
+            )
+            .fill_null(False)
+            .alias("span_in_abstract")
+        )
+    )
+
+
+def _claims() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="paper_id"),
+        _foreign_key(),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["paper_id", "claim_index"]),
+        e.ExpectColumnValuesToNotBeNull(column="value"),
+        e.ExpectColumnValuesToBeInSet(column="unit", value_set=list(CLAIM_UNITS)),
+        e.ExpectColumnValuesToBeInSet(column="span_in_abstract", value_set=[True]),
+    ]
+
+
+def _paper_topics() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="topic"),
+        _foreign_key(),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["paper_id", "topic", "source"]),
+        e.ExpectColumnValuesToBeInSet(column="kind", value_set=TOPIC_KIND_VALUES),
+        e.ExpectColumnValuesToBeInSet(column="source", value_set=TOPIC_SOURCES),
+    ]
+
+
 LISTING_ENTRIES = SuiteSpec(
     name="listing_entries.error",
     table="listing_entries",
@@ -312,7 +361,23 @@ REJECTS = SuiteSpec(
     derive=_known_file,
 )
 
+CLAIMS = SuiteSpec(
+    name="claims.error",
+    table="claims",
+    columns=("paper_id", "paper_known", "claim_index", "value", "unit", "span_in_abstract"),
+    expectations=_claims,
+    derive=_claim_spans,
+)
+PAPER_TOPICS = SuiteSpec(
+    name="paper_topics.error",
+    table="paper_topics",
+    columns=("paper_id", "paper_known", "topic", "kind", "source"),
+    expectations=_paper_topics,
+    derive=_known_paper,
+)
+
 # the suites run on the curated tables, in this order
 CURATED_SUITES = (
-    PAPERS, PAPERS_WARN, OBSERVATIONS, CODE_LINKS, PAPER_ALIASES, LISTING_FILES, REJECTS,
+    PAPERS, PAPERS_WARN, OBSERVATIONS, CODE_LINKS, PAPER_ALIASES, CLAIMS, PAPER_TOPICS,
+    LISTING_FILES, REJECTS,
 )  # fmt: skip

@@ -21,9 +21,20 @@ EXPECTED_GRAPH = {
     "listing_files": ("curated", ["listing_entries"]),
     "rejects": ("curated", ["listing_entries"]),
     "paper_aliases": ("curated", ["listing_entries"]),
+    "claims": ("curated", ["listing_entries"]),
+    "paper_topics": ("curated", ["listing_entries"]),
     "release": (
         "publish",
-        ["code_links", "listing_files", "observations", "paper_aliases", "papers", "rejects"],
+        [
+            "claims",
+            "code_links",
+            "listing_files",
+            "observations",
+            "paper_aliases",
+            "paper_topics",
+            "papers",
+            "rejects",
+        ],
     ),
     "warehouse": ("publish", ["release"]),
 }
@@ -34,6 +45,8 @@ EXPECTED_CHECKS = {
     ("observations", "observations_error_suite"): True,
     ("code_links", "code_links_error_suite"): True,
     ("paper_aliases", "paper_aliases_error_suite"): True,
+    ("claims", "claims_error_suite"): True,
+    ("paper_topics", "paper_topics_error_suite"): True,
     ("listing_files", "listing_files_error_suite"): True,
     ("rejects", "rejects_error_suite"): True,
 }

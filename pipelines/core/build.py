@@ -17,12 +17,12 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.catalog import TABLES
+from pipelines.core.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.curate import curate
 from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
 from pipelines.core.landing import LandedFile, scan_landing
 from pipelines.core.locking import exclusive_build
-from pipelines.core.release import PublishedRelease, publish_release, write_table
+from pipelines.core.release import DIFF_FILE, PublishedRelease, publish_release, write_table
 from pipelines.core.release_docs import source_licences
 from pipelines.core.settings import Paths
 from pipelines.core.store import (
@@ -172,8 +172,11 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
 
 def load_warehouse(paths: Paths, release: PublishedRelease) -> dict[str, int]:
     table_files = {name: info["file"] for name, info in release.manifest["tables"].items()}
+    if DIFF_FILE in release.manifest.get("documents", {}):
+        table_files[RELEASE_DIFF.name] = DIFF_FILE
+    docs = {**TABLES, RELEASE_DIFF.name: RELEASE_DIFF}
     comments = {
-        name: (doc.description, doc.columns) for name, doc in TABLES.items() if name in table_files
+        name: (doc.description, doc.columns) for name, doc in docs.items() if name in table_files
     }
     counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments)
     progress.info("warehouse: %s", paths.warehouse_path)

@@ -111,6 +111,43 @@ TABLES: dict[str, TableDoc] = {
             },
         ),
         TableDoc(
+            name="claims",
+            key=("paper_id", "claim_index"),
+            description=(
+                "Numeric results stated in abstracts (value, unit, metric, benchmark), each with "
+                "the exact evidence span, so every claim can be audited against its text. "
+                "Extracted for precision over recall: a missing claim is likelier than a wrong one."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "claim_index": "Order of the claim in the abstract (1 = first).",
+                "value": "The number as stated (87.1 for 87.1%).",
+                "unit": "%, % gain, points, x speedup, FPS, AP, mAP, mIoU, BLEU, FID, FVD, F1, "
+                "PPL, dB or score.",
+                "metric": "What is measured (top-1 accuracy, pass@1...), when stated.",
+                "dataset": "The benchmark or dataset, when named next to the number.",
+                "span_start": "Start of the evidence in papers.abstract (0-based, characters).",
+                "span_end": "End of the evidence in papers.abstract (exclusive).",
+                "evidence": "The text of the claim: abstract[span_start:span_end].",
+            },
+        ),
+        TableDoc(
+            name="paper_topics",
+            key=("paper_id", "topic", "source"),
+            description=(
+                "Topics of each paper: task and modality tags of the curated taxonomy "
+                "(pipelines/core/taxonomy.toml) matched on title and abstract, and the keywords "
+                "the Hugging Face API attached, each with its source."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "topic": "Taxonomy slug (object-detection) or API keyword, lower case.",
+                "topic_name": "Display name of the topic.",
+                "kind": "task, modality or keyword.",
+                "source": "taxonomy_title, taxonomy_abstract or api_ai_keywords.",
+            },
+        ),
+        TableDoc(
             name="listing_files",
             key=("file_key",),
             description=(
@@ -150,3 +187,20 @@ TABLES: dict[str, TableDoc] = {
         ),
     ]
 }
+
+# not a curated table: each release's row-level diff against the previous one (diff.parquet),
+# loaded into the warehouse as release_diff
+RELEASE_DIFF = TableDoc(
+    name="release_diff",
+    key=("table", "key"),
+    description=(
+        "What changed in this release against the previous one: one row per added, removed or "
+        "changed row of each table, with the columns that changed."
+    ),
+    columns={
+        "table": "The table the row belongs to.",
+        "key": "The row's key values as a JSON array, in the order of the table's key columns.",
+        "change": "added, removed or changed.",
+        "changed_columns": "For a changed row, the columns whose values differ.",
+    },
+)

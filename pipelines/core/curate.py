@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines.core.claims import extract_claims
 from pipelines.core.entries import API_FORMAT, TITLE_KEY_PREFIX
 from pipelines.core.links import PROVENANCE_PRIORITY, normalise_links, urls_in_text
+from pipelines.core.topics import tag_topics
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,8 @@ class CuratedTables:
     observations: pl.DataFrame
     code_links: pl.DataFrame
     paper_aliases: pl.DataFrame
+    claims: pl.DataFrame
+    paper_topics: pl.DataFrame
 
     def as_dict(self) -> dict[str, pl.DataFrame]:
         return {
@@ -29,6 +33,8 @@ class CuratedTables:
             "observations": self.observations,
             "code_links": self.code_links,
             "paper_aliases": self.paper_aliases,
+            "claims": self.claims,
+            "paper_topics": self.paper_topics,
         }
 
 
@@ -270,9 +276,12 @@ def curate(entries: pl.LazyFrame) -> CuratedTables:
     papers_df, observations_df, links_df, aliases_df = pl.collect_all(
         [papers, observations, code_links, aliases]
     )
+    papers_df = flag_code_promises(papers_df, links_df)
     return CuratedTables(
-        papers=flag_code_promises(papers_df, links_df),
+        papers=papers_df,
         observations=observations_df.sort("paper_id", "listed_on", "source_file", nulls_last=True),
         code_links=links_df,
         paper_aliases=aliases_df,
+        claims=extract_claims(papers_df.select("paper_id", "abstract")),
+        paper_topics=tag_topics(papers_df.select("paper_id", "title", "abstract", "ai_keywords")),
     )

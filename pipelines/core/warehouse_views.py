@@ -156,6 +156,48 @@ VIEWS: tuple[View, ...] = (
         },
     ),
     View(
+        name="paper_claims",
+        needs=("claims", "papers"),
+        comment="The results each paper claims in its abstract, with the evidence text.",
+        sql="""
+        SELECT c.paper_id, p.title, c.claim_index, c.value, c.unit, c.metric, c.dataset,
+               c.evidence
+        FROM claims AS c JOIN papers AS p USING (paper_id)
+        ORDER BY c.paper_id, c.claim_index
+        """,
+    ),
+    View(
+        name="topics_by_week",
+        needs=("paper_topics", "observations"),
+        comment="Per week (starting Monday) and topic: how many listed papers carry the topic.",
+        sql="""
+        SELECT CAST(date_trunc('week', o.listed_on) AS DATE) AS week, t.topic,
+               any_value(t.topic_name)
+                   AS topic_name, any_value(t.kind) AS kind,
+               count(DISTINCT o.paper_id) AS papers
+        FROM observations AS o JOIN paper_topics AS t USING (paper_id)
+        WHERE o.listed_on IS NOT NULL
+        GROUP BY week, t.topic
+        ORDER BY week, papers DESC, t.topic
+        """,
+        columns={
+            "week": "Monday of the week.",
+            "papers": "Papers listed that week with the topic.",
+        },
+    ),
+    View(
+        name="new_papers",
+        needs=("release_diff", "papers"),
+        comment="Papers new in this release, i.e. not in the previous release.",
+        sql="""
+        SELECT p.paper_id, p.title, p.first_listed_on, p.peak_upvotes
+        FROM release_diff AS d
+        JOIN papers AS p ON p.paper_id = json_extract_string(d.key, '$[0]')
+        WHERE d."table" = 'papers' AND d.change = 'added'
+        ORDER BY p.first_listed_on DESC NULLS LAST, p.paper_id
+        """,
+    ),
+    View(
         name="papers_per_day",
         needs=("observations",),
         comment="How many papers each dated listing holds, per source.",
