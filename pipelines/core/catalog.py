@@ -7,6 +7,7 @@ README's data dictionary, so the three never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -204,3 +205,41 @@ RELEASE_DIFF = TableDoc(
         "changed_columns": "For a changed row, the columns whose values differ.",
     },
 )
+
+
+DICTIONARY_START = "<!-- data dictionary: generated from pipelines/core/catalog.py -->"
+DICTIONARY_END = "<!-- end of data dictionary -->"
+
+
+def data_dictionary_markdown() -> str:
+    """The data dictionary as Markdown: per table its meaning and key, one line per column."""
+    lines = [DICTIONARY_START, ""]
+    for doc in (*TABLES.values(), RELEASE_DIFF):
+        lines += [
+            f"### `{doc.name}`",
+            "",
+            f"{doc.description} Key: {', '.join(f'`{k}`' for k in doc.key)}.",
+            "",
+            "| column | meaning |",
+            "| --- | --- |",
+            *(f"| `{name}` | {text.replace('|', '/')} |" for name, text in doc.columns.items()),
+            "",
+        ]
+    return "\n".join([*lines, DICTIONARY_END])
+
+
+def update_readme(readme: Path) -> bool:
+    """Replace the data dictionary section of ``readme``; return whether it changed."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(DICTIONARY_START), text.index(DICTIONARY_END) + len(DICTIONARY_END)
+    updated = text[:start] + data_dictionary_markdown() + text[end:]
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    # python -m pipelines.core.catalog README.md: refresh the README's data dictionary
+    import sys
+
+    update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))
