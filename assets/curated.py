@@ -15,6 +15,7 @@ from pipelines.core.build import (
     write_validation,
 )
 from pipelines.core.catalog import TABLES
+from pipelines.core.locking import exclusive_build
 from pipelines.resources import PipelineSettings
 
 CURATED = PUBLISHED_TABLES
@@ -40,8 +41,9 @@ def curated_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Build papers, observations, code links, the file ledger and the rejects from all entries."""
-    tables = curate_store(settings.paths)
-    write_curated(settings.paths, tables)
+    with exclusive_build(settings.paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+        tables = curate_store(settings.paths)
+        write_curated(settings.paths, tables)
     for name in CURATED:
         yield dg.MaterializeResult(asset_key=name, metadata=table_metadata(tables[name]))
     outcomes = []
@@ -52,4 +54,5 @@ def curated_tables(
             context.log.error(outcome.describe())
         yield result
     # the release publishes the results of the suites that validated its tables
-    write_validation(settings.paths, outcomes)
+    with exclusive_build(settings.paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+        write_validation(settings.paths, outcomes)

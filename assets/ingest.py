@@ -14,6 +14,7 @@ from expectations import suites
 from expectations.checks import check_spec, run_suite_check
 from pipelines.core.build import parse_files, snapshot_files, store_files
 from pipelines.core.landing import scan_landing
+from pipelines.core.locking import exclusive_build
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.core.store import (
     INGESTED,
@@ -125,7 +126,8 @@ def listing_entries(
     )
     if outcome.success:
         # only validated entries are stored: a file counts as ingested once its entries passed
-        store_files(paths, parsed)
+        with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+            store_files(paths, parsed)
     else:
         context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
     rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])

@@ -5,6 +5,7 @@ import dagster as dg
 from assets.curated import CURATED
 from assets.ingest import OWNERS
 from pipelines.core.build import load_warehouse, publish, read_curated
+from pipelines.core.locking import exclusive_build
 from pipelines.core.release import latest_release, open_release
 from pipelines.resources import PipelineSettings
 
@@ -20,7 +21,8 @@ def release(settings: PipelineSettings) -> dg.MaterializeResult:
     ``releases/<release id>/`` with a manifest (rows, bytes, sha256, schema per file), and the
     ``releases/latest`` pointer switched to it once it is complete and verified. When the data
     equals the latest release, no new release is made."""
-    published = publish(settings.paths, read_curated(settings.paths))
+    with exclusive_build(settings.paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+        published = publish(settings.paths, read_curated(settings.paths))
     return dg.MaterializeResult(
         metadata={
             "release_id": published.release_id,
@@ -39,7 +41,8 @@ def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
     latest = latest_release(paths.releases_dir)
     if latest is None:
         raise dg.Failure("no release to load: materialise the release first")
-    counts = load_warehouse(paths, open_release(latest))
+    with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+        counts = load_warehouse(paths, open_release(latest))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.warehouse_path)),

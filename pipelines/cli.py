@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from pipelines.core.locking import BuildLocked, exclusive_build
 from pipelines.core.release import LATEST, verify_release
 from pipelines.core.settings import Paths, paths_from_env
 
@@ -40,7 +41,15 @@ def build() -> None:
     _prepare_instance(paths)
     _quiet_libraries()
     progress = _progress_to_screen()
+    try:
+        # one writer per data folder: a second build fails at once with who holds it
+        with exclusive_build(paths.data_dir):
+            _build(paths, progress)
+    except BuildLocked as error:
+        raise click.ClickException(str(error)) from None
 
+
+def _build(paths: Paths, progress: logging.Logger) -> None:
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -193,6 +202,12 @@ def _report_failure(
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
             click.echo(f"  step {event.step_key}: {message.splitlines()[0]}", err=True)
+            if "No space left on device" in message:
+                click.echo(
+                    "  the disk of the data folder is full: free space, then run again "
+                    "(the previous release and warehouse are untouched)",
+                    err=True,
+                )
     click.echo(f"  full log: {log_path}", err=True)
 
 

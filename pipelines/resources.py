@@ -23,6 +23,8 @@ class PipelineSettings(dg.ConfigurableResource):
     data_dir: str
     capture_year: int | None = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # how long an asset waits for another run writing the same data folder before failing
+    writer_wait_seconds: float = 600.0
 
     @property
     def paths(self) -> Paths:

@@ -26,7 +26,9 @@ POLL_SECONDS = 0.2
 # the environment variable naming the crash point a reliability test wants to die at
 CRASH_AT_VARIABLE = "PAPERS_CRASH_AT"
 
-_held: dict[Path, tuple[int, int]] = {}
+# (lock path, thread) -> (descriptor, depth): re-entrant within a thread only, so a second
+# thread of the same process waits like a second process would
+_held: dict[tuple[Path, int], tuple[int, int]] = {}
 _guard = threading.Lock()
 
 
@@ -47,10 +49,11 @@ def exclusive_build(data_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[No
             names that process and since when it has been writing.
     """
     path = (data_dir / LOCK_NAME).absolute()
+    holder = (path, threading.get_ident())
     with _guard:
-        if path in _held:
-            descriptor, depth = _held[path]
-            _held[path] = (descriptor, depth + 1)
+        if holder in _held:
+            descriptor, depth = _held[holder]
+            _held[holder] = (descriptor, depth + 1)
             reentered = True
         else:
             reentered = False
@@ -58,7 +61,7 @@ def exclusive_build(data_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[No
         try:
             yield
         finally:
-            _release(path)
+            _release(holder)
         return
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,20 +89,20 @@ def exclusive_build(data_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[No
         0,
     )
     with _guard:
-        _held[path] = (descriptor, 1)
+        _held[holder] = (descriptor, 1)
     try:
         yield
     finally:
-        _release(path)
+        _release(holder)
 
 
-def _release(path: Path) -> None:
+def _release(holder: tuple[Path, int]) -> None:
     with _guard:
-        descriptor, depth = _held[path]
+        descriptor, depth = _held[holder]
         if depth > 1:
-            _held[path] = (descriptor, depth - 1)
+            _held[holder] = (descriptor, depth - 1)
             return
-        del _held[path]
+        del _held[holder]
     fcntl.flock(descriptor, fcntl.LOCK_UN)
     os.close(descriptor)
 

@@ -118,6 +118,17 @@ def next_release_id(releases_dir: Path, build_date: date) -> str:
     return f"{base}.{suffix}"
 
 
+def newest_release(releases_dir: Path) -> Path | None:
+    """The most recently published release that still exists (``latest`` may lag behind it
+    when a build died between the two steps)."""
+    record = releases_dir / RELEASED
+    ids = record.read_text(encoding="utf-8").split() if record.exists() else []
+    for release_id in reversed(ids):
+        if (releases_dir / release_id / MANIFEST).is_file():
+            return releases_dir / release_id
+    return latest_release(releases_dir)
+
+
 def released_ids(releases_dir: Path) -> set[str]:
     """Every release id ever published in ``releases_dir``."""
     record = releases_dir / RELEASED
@@ -170,10 +181,14 @@ def publish_release(
             }
             crash_point("release:table-written")
         previous = latest_release(releases_dir)
-        if previous is not None and _same_tables(previous / MANIFEST, table_entries):
+        newest = newest_release(releases_dir)
+        if newest is not None and _same_tables(newest / MANIFEST, table_entries):
             shutil.rmtree(staging)
-            manifest = json.loads((previous / MANIFEST).read_text())
-            return PublishedRelease(previous.name, previous, manifest, created=False)
+            if newest != previous and not verify_release(newest):
+                # a build died between publishing this release and pointing latest at it
+                switch_latest(releases_dir, newest.name)
+            manifest = json.loads((newest / MANIFEST).read_text())
+            return PublishedRelease(newest.name, newest, manifest, created=False)
 
         release_id = next_release_id(releases_dir, build_date)
         diff_base, base_problems = _diff_base(previous)
