@@ -70,9 +70,13 @@ def scan_landing(landing_dir: Path) -> tuple[list[LandedFile], list[RefusedPath]
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist or is not a folder")
     for path in sorted(_walk(root)):
         relative = path.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts) or is_sidecar(path):
+        if is_sidecar(path):
             continue
         key = file_key_for(relative)
+        if any(part.startswith(".") for part in relative.parts):
+            # writers (the live fetch among them) land files under a hidden temporary name
+            refused.append(RefusedPath(key, "hidden name: treated as a file still being written"))
+            continue
         if path.is_symlink():
             target = path.resolve()
             if not target.is_relative_to(root):

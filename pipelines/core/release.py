@@ -9,11 +9,13 @@ byte-identical Parquet files.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,15 +74,30 @@ def sha256_file(path: Path) -> str:
 
 def write_table(frame: pl.DataFrame, path: Path) -> None:
     """Write one table as zstd Parquet with settings that make the bytes reproducible."""
-    frame.write_parquet(
-        path,
-        compression="zstd",
-        compression_level=ZSTD_LEVEL,
-        row_group_size=ROW_GROUP_ROWS,
-        statistics=True,
-    )
+    with as_os_error(path):
+        frame.write_parquet(
+            path,
+            compression="zstd",
+            compression_level=ZSTD_LEVEL,
+            row_group_size=ROW_GROUP_ROWS,
+            statistics=True,
+        )
     with path.open("rb") as handle:
         os.fsync(handle.fileno())
+
+
+@contextmanager
+def as_os_error(path: Path) -> Iterator[None]:
+    """Polars reports a failed write (a full disk, say) as a ComputeError; callers and operators
+    need the OSError it is, with its errno and the file it was writing."""
+    try:
+        yield
+    except pl.exceptions.ComputeError as error:
+        text = str(error)
+        if "os error" not in text:
+            raise
+        code = int(text.rsplit("os error", 1)[1].strip(" )\n").split(")")[0] or errno.EIO)
+        raise OSError(code, os.strerror(code), str(path)) from error
 
 
 def schema_of(path: Path) -> list[dict[str, str]]:

@@ -24,6 +24,7 @@ from pipelines.core.api_json import listing_date_from_name
 from pipelines.core.entries import ParsedFile
 from pipelines.core.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
 from pipelines.core.locking import crash_point
+from pipelines.core.release import as_os_error
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.core.settings import Paths
 
@@ -316,5 +317,10 @@ def _write_json_atomically(path: Path, document: dict[str, Any]) -> None:
 
 def _write_parquet_atomically(frame: pl.DataFrame, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.write_parquet(temporary, compression="zstd")
+    try:
+        with as_os_error(temporary):
+            frame.write_parquet(temporary, compression="zstd")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
