@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv
 DATA_DIR := $(or $(PAPERS_DATA_DIR),data/build)
+UI_PORT ?= 3000
 # imports are about twice as slow without bytecode, and these machines set PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 
@@ -32,7 +33,7 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/pyright
 
 ui: $(VENV)/.synced  ## the Dagster UI on 127.0.0.1:3000, its instance under the data folder
-	env --default-signal=INT,TERM $(VENV)/bin/trending-papers ui --host 127.0.0.1 --port 3000
+	env --default-signal=INT,TERM $(VENV)/bin/trending-papers ui --host 127.0.0.1 --port $(UI_PORT)
 
 verify: $(VENV)/.synced  ## recheck a release: make verify RELEASE=2026-11-26 (default: latest)
 	$(VENV)/bin/trending-papers verify $(RELEASE)
