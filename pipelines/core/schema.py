@@ -6,15 +6,8 @@ import polars as pl
 
 UTC_TIMESTAMP = pl.Datetime("us", "UTC")
 
-# what a parser returns for one file, before normalisation: one row per listed entry, as written
-PARSED_ENTRY_SCHEMA: dict[str, pl.DataType] = {
-    "position": pl.Int32(),
-    "page_kind": pl.String(),
-    "listed_on": pl.Date(),
-    "listed_month_day": pl.String(),
-    "arxiv_id_raw": pl.String(),
-    "title_raw": pl.String(),
-    "abstract_raw": pl.String(),
+# what a listing shows of a paper besides its identity and text, as the source gives it
+_LISTED_FIELDS: dict[str, pl.DataType] = {
     "authors": pl.List(pl.String()),
     "published_at": UTC_TIMESTAMP,
     "upvotes": pl.Int64(),
@@ -28,10 +21,23 @@ PARSED_ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "organization": pl.String(),
     "submitted_by": pl.String(),
     "capture_links": pl.List(pl.String()),
+}
+
+# what a parser returns for one file, before normalisation: one row per listed entry, as written
+PARSED_ENTRY_SCHEMA: dict[str, pl.DataType] = {
+    "position": pl.Int32(),
+    "page_kind": pl.String(),
+    "listed_on": pl.Date(),
+    "listed_month_day": pl.String(),
+    "arxiv_id_raw": pl.String(),
+    "title_raw": pl.String(),
+    "abstract_raw": pl.String(),
+    **_LISTED_FIELDS,
     "raw_entry": pl.String(),
 }
 
-# the normalised listing entry kept for a file (see entries.normalise_entries)
+# the normalised listing entry kept for a file (see entries.normalise_entries); the raw columns
+# keep the text exactly as read
 ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "source_sha256": pl.String(),
@@ -47,19 +53,7 @@ ENTRY_SCHEMA: dict[str, pl.DataType] = {
     "title": pl.String(),
     "title_key": pl.String(),
     "abstract": pl.String(),
-    "authors": pl.List(pl.String()),
-    "published_at": UTC_TIMESTAMP,
-    "upvotes": pl.Int64(),
-    "comments": pl.Int64(),
-    "github_repo_raw": pl.String(),
-    "project_page_raw": pl.String(),
-    "ai_keywords": pl.List(pl.String()),
-    "submitted_on_daily_at": UTC_TIMESTAMP,
-    "github_stars": pl.Int64(),
-    "author_count": pl.Int32(),
-    "organization": pl.String(),
-    "submitted_by": pl.String(),
-    "capture_links": pl.List(pl.String()),
+    **_LISTED_FIELDS,
     "title_raw": pl.String(),
     "abstract_raw": pl.String(),
     "arxiv_id_raw": pl.String(),
@@ -75,6 +69,3 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "raw_excerpt": pl.String(),
 }
 
-
-def empty_frame(schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(schema=schema)
