@@ -68,4 +68,3 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
     "raw_excerpt": pl.String(),
 }
-
