@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -105,3 +106,22 @@ def test_a_response_that_is_not_a_list_is_a_listing_error() -> None:
         parse_api_json('{"error": "rate limited"}', "x.json")
     with pytest.raises(ListingError, match="not valid JSON"):
         parse_api_json('[{"paper": ', "x.json")
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "America/Los_Angeles", "UTC"])
+def test_the_listing_date_does_not_shift_in_any_time_zone(
+    sample_landing: Path, monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        item = (
+            '[{"paper": {"id": "2501.00001", "title": "A b c", '
+            '"submittedOnDailyAt": "2025-01-10T00:00:00.000Z"}}]'
+        )
+        assert parse_api_json(item, "x.json")[0]["listed_on"][0] == date(2025, 1, 10)
+        frame = _parse(sample_landing / "hf-daily-api" / "2025-03-31.json")
+        assert frame["listed_on"].unique().to_list() == [date(2025, 3, 31)]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

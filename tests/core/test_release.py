@@ -236,3 +236,16 @@ def test_retention_keeps_the_newest_releases(built: Paths, monkeypatch: pytest.M
     # a deleted release's id is never given again
     assert next_release_id(built.releases_dir, date(2026, 1, 1)) == "2026-01-01.5"
     assert os.readlink(built.releases_dir / LATEST) == "2026-01-01.4"
+
+
+def test_reingesting_a_changed_file_replaces_its_observations(built: Paths) -> None:
+    path = built.landing_dir / "hf-daily-api" / "2024-05-29.json"
+    items = json.loads(path.read_text())
+    for item in items:
+        item["paper"]["upvotes"] = 999
+    path.write_text(json.dumps(items))
+    summary = build_everything(built)
+    observations = pl.read_parquet(summary.release.path / "observations.parquet")  # type: ignore[union-attr]
+    assert observations.height == 380
+    day = observations.filter(pl.col("source_file") == "hf-daily-api/2024-05-29.json")
+    assert day.height == 8 and day["upvotes"].unique().to_list() == [999]
