@@ -34,6 +34,8 @@ CURATED = PUBLISHED_TABLES
         )
         for name in CURATED
     ],
+    # the curated tables are rewritten in the data folder: one writer at a time, like publishing
+    pool="warehouse_writer",
     # a failed ERROR suite blocks the release and the warehouse; WARN suites report
     check_specs=[check_spec(spec) for spec in suites.CURATED_SUITES],
 )

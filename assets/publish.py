@@ -9,9 +9,13 @@ from pipelines.core.locking import exclusive_build
 from pipelines.core.release import latest_release, open_release
 from pipelines.resources import PipelineSettings
 
+# one writer of the data folder at a time across runs (deploy/dagster.yaml limits the pool to 1)
+WRITER_POOL = "warehouse_writer"
+
 
 @dg.asset(
     deps=[dg.AssetKey(name) for name in CURATED],
+    pool=WRITER_POOL,
     group_name="publish",
     kinds={"parquet"},
     owners=OWNERS,
@@ -33,7 +37,7 @@ def release(settings: PipelineSettings) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(deps=[release], group_name="publish", kinds={"duckdb"}, owners=OWNERS)
+@dg.asset(deps=[release], pool=WRITER_POOL, group_name="publish", kinds={"duckdb"}, owners=OWNERS)
 def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
     """The analysts' DuckDB file ``warehouse/papers.duckdb``: the tables of the latest release,
     with a comment on every table and column, replaced atomically."""

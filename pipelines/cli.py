@@ -3,6 +3,12 @@
 ``build`` runs the Dagster job in this process against the persistent instance under the data
 folder, so every run shows in the UI afterwards; the screen gets one line per stage and batch of
 files and a summary, while Dagster's full log goes to ``$PAPERS_DATA_DIR/logs/``.
+
+When ``PAPERS_LANDING_DIR`` or ``PAPERS_DATA_DIR`` is an ``s3://`` URL, ``build`` pulls the local
+mirrors before planning and pushes the data folder after a successful build (``fetch`` pushes the
+files it landed, ``verify`` pulls the releases first). ``PAPERS_DAGSTER_HOME`` names another
+Dagster instance folder than ``<data>/dagster``, e.g. one whose ``dagster.yaml`` keeps the storage
+in PostgreSQL (``deploy/dagster.yaml``); it is used as is when it holds a ``dagster.yaml``.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ import logging
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 import click
 
 from pipelines.core.locking import BuildLocked, exclusive_build
+from pipelines.core.object_store import MirrorError, SyncReport
 from pipelines.core.release import LATEST, verify_release
-from pipelines.core.settings import Paths, paths_from_env
+from pipelines.core.settings import Locations, Paths, locations_from_env, paths_from_env
 
 # rejects listed on the screen after a build; the rest are in the rejects table
 REJECTS_SHOWN = 10
@@ -37,14 +46,18 @@ def main() -> None:
 @main.command()
 def build() -> None:
     """Ingest new or changed files from the landing folder and publish the dataset."""
-    paths = paths_from_env()
+    locations = _locations()
+    paths = locations.paths
     _prepare_instance(paths)
     _quiet_libraries()
     progress = _progress_to_screen()
     try:
         # one writer per data folder: a second build fails at once with who holds it
         with exclusive_build(paths.data_dir):
+            _sync(locations, progress, "pull")
+            # exits non-zero on a failed build, so nothing is pushed then
             _build(paths, progress)
+            _sync(locations, progress, "push")
     except BuildLocked as error:
         raise click.ClickException(str(error)) from None
 
@@ -91,10 +104,12 @@ def _build(paths: Paths, progress: logging.Logger) -> None:
 @click.option("--skip-existing", is_flag=True, help="Do not request dates already landed.")
 def fetch(start: str | None, end: str | None, skip_existing: bool) -> None:
     """Fetch daily papers API responses for a date range into the landing folder."""
-    paths = paths_from_env()
+    locations = _locations()
+    paths = locations.paths
     _prepare_instance(paths)
     _quiet_libraries()
     progress = _progress_to_screen()
+    _sync(locations, progress, "pull", data=False)
 
     import dagster as dg
 
@@ -116,12 +131,14 @@ def fetch(start: str | None, end: str | None, skip_existing: bool) -> None:
         outcomes = metadata.get("outcomes")
         if outcomes is not None:
             click.echo(str(outcomes.value))
+    # files are landed only once validated, so what a partly failed fetch landed is kept
+    _sync(locations, progress, "push", data=False)
     if not result.success:
         _report_failure(
             result, log_path, what="FETCH FAILED: nothing new was landed for the failed dates."
         )
         sys.exit(1)
-    progress.info("fetched into %s; `make run` builds them", paths.landing_dir)
+    progress.info("fetched into %s; `make run` builds them", locations.landing)
 
 
 @main.command()
@@ -142,7 +159,15 @@ def ui(host: str, port: int) -> None:
 @click.argument("release", required=False)
 def verify(release: str | None) -> None:
     """Recheck every file of RELEASE (an id, a folder, or the latest) against its manifest."""
-    paths = paths_from_env()
+    locations = _locations()
+    paths = locations.paths
+    mirror = locations.data_mirror()
+    if mirror is not None:
+        _transfer(
+            lambda: [mirror.pull(delete_removed=True, under="releases")],
+            f"pull of {mirror.url}/releases",
+            "nothing was verified",
+        )
     folder = _release_folder(paths, release)
     problems = verify_release(folder)
     if problems:
@@ -160,11 +185,67 @@ def _release_folder(paths: Paths, release: str | None) -> Path:
 
 
 def _prepare_instance(paths: Paths) -> None:
-    paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = paths.dagster_home / "dagster.yaml"
+    """Point ``DAGSTER_HOME`` at the instance folder: ``PAPERS_DAGSTER_HOME`` when set (an
+    inherited ``DAGSTER_HOME`` is deliberately ignored: it may belong to another project), else
+    the data folder's ``dagster/``; write a default ``dagster.yaml`` only where there is none."""
+    configured = os.environ.get("PAPERS_DAGSTER_HOME")
+    home = Path(configured).expanduser().absolute() if configured else paths.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(INSTANCE_CONFIG, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    os.environ["DAGSTER_HOME"] = str(home)
+
+
+def _locations() -> Locations:
+    try:
+        return locations_from_env()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _sync(
+    locations: Locations,
+    progress: logging.Logger,
+    direction: Literal["pull", "push"],
+    *,
+    landing: bool = True,
+    data: bool = True,
+) -> None:
+    """Pull or push the mirrors of the ``s3://`` folders (nothing to do for local folders)."""
+    folders = [
+        (name, url, folder)
+        for name, url, folder, wanted in (
+            ("landing folder", locations.landing_url, locations.paths.landing_dir, landing),
+            ("data folder", locations.data_url, locations.paths.data_dir, data),
+        )
+        if wanted and url is not None
+    ]
+    if not folders:
+        return
+    if direction == "pull":
+        for name, url, folder in folders:
+            progress.info("%s %s, mirrored in %s", name, url, folder)
+        sync = locations.pull
+        hint = "nothing was done"
+    else:
+        sync = locations.push
+        hint = "what was made is kept in the local mirror: the same command run again publishes it"
+    what = " and ".join(url for _, url, _ in folders)
+    for report in _transfer(
+        lambda: sync(landing=landing, data=data), f"{direction} of {what}", hint
+    ):
+        progress.info("%s", report.describe())
+
+
+def _transfer(sync: Callable[[], list[SyncReport]], what: str, hint: str) -> list[SyncReport]:
+    """Run a pull or a push; a failure of the store is a clean error, not a traceback."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return sync()
+    except (MirrorError, BotoCoreError, ClientError, OSError) as error:
+        raise click.ClickException(f"{what} failed: {error}; {hint}") from None
 
 
 def _quiet_libraries() -> None:
