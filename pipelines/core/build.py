@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.catalog import RELEASE_DIFF, TABLES
-from pipelines.core.curate import curate
+from pipelines.core.curate import PreviousBuild, curate
 from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
 from pipelines.core.landing import LandedFile, scan_landing
 from pipelines.core.locking import exclusive_build
@@ -48,6 +48,8 @@ progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
 DEFAULT_RELEASES_KEPT = 10
+# the code version that wrote the curated tables, so a later build knows whether to reuse them
+CODE_VERSION_FILE = "CODE_VERSION"
 # the suites' results of the last validated build, published with the release
 VALIDATION_FILE = "validation.json"
 # every table of the data dictionary is published, in its order
@@ -110,7 +112,7 @@ def store_files(paths: Paths, parsed: Sequence[ParsedFile]) -> list[FileRecord]:
 def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
     """Build every published table from all ingested files."""
     records = with_duplicates_marked(load_file_records(paths))
-    tables = curate(scan_entries(paths, records)).as_dict()
+    tables = curate(scan_entries(paths, records), _previous_build(paths)).as_dict()
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
@@ -121,15 +123,35 @@ def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
     return tables
 
 
+def _previous_build(paths: Paths) -> PreviousBuild | None:
+    """The previous build's curated tables, when the same code made them (a change of code may
+    change what is derived, so everything is derived again then)."""
+    marker = paths.curated_dir / CODE_VERSION_FILE
+    if not marker.exists() or marker.read_text(encoding="utf-8").strip() != code_version():
+        return None
+    try:
+        return PreviousBuild(
+            {
+                name: pl.read_parquet(paths.curated_dir / f"{name}.parquet")
+                for name in ("papers", "claims", "paper_topics")
+            }
+        )
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+
+
 def write_curated(paths: Paths, tables: dict[str, pl.DataFrame]) -> None:
     paths.curated_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(paths.curated_dir)
-    # results of an earlier validation do not describe these tables
+    # results of an earlier validation do not describe these tables, and until every table is
+    # written the folder must not be reused as the previous build
     (paths.curated_dir / VALIDATION_FILE).unlink(missing_ok=True)
+    (paths.curated_dir / CODE_VERSION_FILE).unlink(missing_ok=True)
     for name, frame in tables.items():
         temporary = paths.curated_dir / f".{name}.parquet.tmp"
         write_table(frame, temporary)
         os.replace(temporary, paths.curated_dir / f"{name}.parquet")
+    (paths.curated_dir / CODE_VERSION_FILE).write_text(code_version(), encoding="utf-8")
 
 
 def write_validation(paths: Paths, outcomes: Sequence[dict[str, object]]) -> None:

@@ -6,6 +6,7 @@ columns; the same entries always give the same tables, row for row, in the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -266,8 +267,44 @@ def flag_code_promises(papers: pl.DataFrame, code_links: pl.DataFrame) -> pl.Dat
     )
 
 
-def curate(entries: pl.LazyFrame) -> CuratedTables:
-    """Build the curated tables from all kept listing entries."""
+def _derived_per_paper(
+    papers: pl.DataFrame,
+    inputs: list[str],
+    derive: Callable[[pl.DataFrame], pl.DataFrame],
+    previous: PreviousBuild | None,
+    table: str,
+    key: list[str],
+) -> pl.DataFrame:
+    """Rows derived from each paper's text (claims, topics), re-derived only for papers whose
+    inputs changed since the previous build; the rest are taken from it. Derivation is a pure
+    function of the inputs, so the result equals a full re-derivation, row for row."""
+    if previous is None or table not in previous.tables or "papers" not in previous.tables:
+        return derive(papers.select("paper_id", *inputs))
+    before = previous.tables["papers"].select("paper_id", *inputs)
+    same = (
+        papers.select("paper_id", *inputs)
+        .join(before, on="paper_id", how="inner", suffix="_before")
+        .filter(pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_before")) for c in inputs))
+        .select("paper_id")
+    )
+    kept = previous.tables[table].join(same, on="paper_id", how="semi")
+    fresh = derive(papers.join(same, on="paper_id", how="anti").select("paper_id", *inputs))
+    return pl.concat([kept, fresh]).sort(key)
+
+
+@dataclass(frozen=True)
+class PreviousBuild:
+    """The curated tables of the previous build of the same code, for incremental derivation."""
+
+    tables: dict[str, pl.DataFrame]
+
+
+def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> CuratedTables:
+    """Build the curated tables from all kept listing entries.
+
+    With ``previous`` (the last build's tables, by the same code), claims and topics are only
+    derived again for papers whose text changed.
+    """
     resolved = resolve_paper_ids(entries).cache()
     observations = build_observations(resolved)
     papers = build_papers(resolved, observations)
@@ -282,6 +319,15 @@ def curate(entries: pl.LazyFrame) -> CuratedTables:
         observations=observations_df.sort("paper_id", "listed_on", "source_file", nulls_last=True),
         code_links=links_df,
         paper_aliases=aliases_df,
-        claims=extract_claims(papers_df.select("paper_id", "abstract")),
-        paper_topics=tag_topics(papers_df.select("paper_id", "title", "abstract", "ai_keywords")),
+        claims=_derived_per_paper(
+            papers_df, ["abstract"], extract_claims, previous, "claims", ["paper_id", "claim_index"]
+        ),
+        paper_topics=_derived_per_paper(
+            papers_df,
+            ["title", "abstract", "ai_keywords"],
+            tag_topics,
+            previous,
+            "paper_topics",
+            ["paper_id", "topic", "source"],
+        ),
     )

@@ -189,3 +189,32 @@ def test_abstract_links_against_the_api_github_repo(shared_data: Path) -> None:
     precision = true_positives / (true_positives + false_positives)
     recall = true_positives / (true_positives + false_negatives)
     assert round(precision, 4) == round(recall, 4) == 0.9783
+
+
+def test_an_incremental_build_derives_the_same_claims_and_topics_as_a_full_one(
+    tmp_path: Path, sample_landing: Path
+) -> None:
+    from pipelines.core.build import build_everything, read_curated
+    from pipelines.core.settings import Paths
+    from tests.conftest import copy_sample
+
+    incremental = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "incremental")
+    copy_sample(incremental.landing_dir)
+    build_everything(incremental)
+    # a new paper with a claim, and an existing paper whose abstract changed
+    day = incremental.landing_dir / "hf-daily-api" / "2025-04-01.json"
+    day.write_text(json.dumps([{"paper": {
+        "id": "2504.00001", "title": "Speech recognition at scale",
+        "summary": "Our model reaches 2.1% WER on LibriSpeech test-clean.",
+    }}]))  # fmt: skip
+    changed = incremental.landing_dir / "hf-daily-api" / "2025-03-31.json"
+    items = json.loads(changed.read_text())
+    items[0]["paper"]["summary"] = "We reach 91.5% top-1 accuracy on ImageNet with a ViT."
+    changed.write_text(json.dumps(items))
+    build_everything(incremental)
+    full = Paths(landing_dir=incremental.landing_dir, data_dir=tmp_path / "full")
+    build_everything(full)
+    for table in ("claims", "paper_topics"):
+        assert read_curated(incremental)[table].equals(read_curated(full)[table]), table
+    claims = read_curated(incremental)["claims"]
+    assert claims.filter(pl.col("paper_id") == "2504.00001")["value"].to_list() == [2.1]
