@@ -11,8 +11,10 @@ import polars as pl
 
 from assets.metadata import markdown_preview, table_metadata
 from expectations import suites
-from expectations.checks import check_spec, run_suite_check
-from pipelines.core.build import parse_files, snapshot_files, store_files
+from expectations.checks import check_result, check_spec, run_suite_check
+from expectations.validation import SuiteOutcome
+from pipelines.core.build import INGEST_BATCH_FILES, parse_files, snapshot_files, store_files
+from pipelines.core.entries import ParsedFile
 from pipelines.core.landing import scan_landing
 from pipelines.core.locking import exclusive_build
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
@@ -26,6 +28,7 @@ from pipelines.partitions import listing_files_partitions
 from pipelines.resources import PipelineSettings
 
 OWNERS = ["team:data-platform"]
+PREVIEW_ROWS = 10
 
 
 @dg.asset(
@@ -100,16 +103,36 @@ def listing_entries(
     raw = {key: record for key in context.partition_keys if (record := find_raw_record(paths, key))}
     keys = [key for key, record in raw.items() if already.get(key) != record.sha256]
     skipped = len(context.partition_keys) - len(keys)
-    parsed = parse_files(paths, keys, settings.ingest_options)
-    entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in parsed)])
-    check_result, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
+    # files are parsed, validated and stored a batch at a time, so memory does not grow with
+    # the number of files; a batch is stored only once its entries passed the suite
+    outcomes: list[SuiteOutcome] = []
+    parsed: list[ParsedFile] = []
+    preview = pl.DataFrame(schema=ENTRY_SCHEMA)
+    entries_kept = 0
+    for start in range(0, max(len(keys), 1), INGEST_BATCH_FILES):
+        batch = parse_files(
+            paths, keys[start : start + INGEST_BATCH_FILES], settings.ingest_options
+        )
+        entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
+        _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
+        outcomes.append(outcome)
+        if preview.height < PREVIEW_ROWS:
+            preview = pl.concat([preview, entries.head(PREVIEW_ROWS)])
+        if not outcome.success:
+            context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
+            break
+        with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+            store_files(paths, batch)
+        entries_kept += entries.height
+        # what is kept per file is small: the entries themselves are on disk now
+        parsed.extend(p.without_entries() for p in batch)
     accounting = pl.DataFrame(
         [
             {
                 "file_key": p.file_key,
                 "format": p.source_format or "-",
                 "read": p.entries_read,
-                "kept": p.entries.height,
+                "kept": p.entries_kept,
                 "rejected": p.entry_rejects,
                 "file_error": p.file_error or "",
             }
@@ -124,20 +147,15 @@ def listing_entries(
             "file_error": pl.String(),
         },
     )
-    if outcome.success:
-        # only validated entries are stored: a file counts as ingested once its entries passed
-        with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-            store_files(paths, parsed)
-    else:
-        context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
     rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])
     yield dg.MaterializeResult(
         metadata={
-            **table_metadata(entries.drop("raw_entry", "abstract_raw", "abstract")),
+            **table_metadata(preview.drop("raw_entry", "abstract_raw", "abstract")),
+            "dagster/row_count": dg.MetadataValue.int(entries_kept),
             "files_parsed": len(parsed),
             "files_skipped_unchanged": skipped,
             "files_quarantined": sum(p.file_error is not None for p in parsed),
-            "entries_kept": entries.height,
+            "entries_kept": entries_kept,
             "entries_rejected": sum(p.entry_rejects for p in parsed),
             "per_file": dg.MetadataValue.md(markdown_preview(accounting, rows=50)),
             "rejects": dg.MetadataValue.md(
@@ -145,4 +163,4 @@ def listing_entries(
             ),
         }
     )
-    yield check_result
+    yield check_result(suites.LISTING_ENTRIES, outcomes)

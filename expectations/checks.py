@@ -36,6 +36,14 @@ def run_suite_check(
     started = time.perf_counter()
     outcome = validate(frame, spec, tables)
     progress.info("validate: %s (%.2f s)", outcome.describe(), time.perf_counter() - started)
+    return check_result(spec, [outcome]), outcome
+
+
+def check_result(spec: SuiteSpec, outcomes: list[SuiteOutcome]) -> dg.AssetCheckResult:
+    """One check result for the outcomes of a suite on the batches of one run: it passes when
+    every batch passed, and shows the failures of the batches that did not."""
+    outcome = next((o for o in outcomes if not o.success), outcomes[-1])
+    rows = sum(o.rows for o in outcomes)
     failed = {
         f"{failure.expectation}({failure.column or ''})": {
             "unexpected": failure.unexpected_count,
@@ -44,17 +52,17 @@ def run_suite_check(
         }
         for failure in outcome.failures
     }
-    result = dg.AssetCheckResult(
+    return dg.AssetCheckResult(
         check_name=check_name(spec),
         asset_key=spec.table,
-        passed=outcome.success,
+        passed=all(o.success for o in outcomes),
         severity=dg.AssetCheckSeverity.ERROR if spec.blocking else dg.AssetCheckSeverity.WARN,
         description=outcome.describe(),
         metadata={
-            "rows": outcome.rows,
+            "rows": rows,
+            "batches": len(outcomes),
             "expectations": outcome.evaluated,
             "failed_expectations": len(outcome.failures),
             "failures": dg.MetadataValue.json(failed),
         },
     )
-    return result, outcome

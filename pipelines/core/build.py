@@ -48,6 +48,8 @@ progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
 DEFAULT_RELEASES_KEPT = 10
+# files parsed and stored together: bounds memory on a build over thousands of files
+INGEST_BATCH_FILES = 250
 # the code version that wrote the curated tables, so a later build knows whether to reuse them
 CODE_VERSION_FILE = "CODE_VERSION"
 # the suites' results of the last validated build, published with the release
@@ -258,8 +260,10 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     landed, _refused = scan_landing(paths.landing_dir)
     # like the orchestrated build: only new or changed files are read
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
-    parsed = parse_files(paths, [r.file_key for r in raw], options)
-    store_files(paths, parsed)
+    keys = [r.file_key for r in raw]
+    # a batch at a time, so memory does not grow with the number of files
+    for start in range(0, len(keys), INGEST_BATCH_FILES):
+        store_files(paths, parse_files(paths, keys[start : start + INGEST_BATCH_FILES], options))
     records = with_duplicates_marked(load_file_records(paths))
     tables = curate_store(paths)
     write_curated(paths, tables)

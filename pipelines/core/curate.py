@@ -292,6 +292,15 @@ def _derived_per_paper(
     return pl.concat([kept, fresh]).sort(key)
 
 
+# what curation reads of each kept listing entry
+CURATION_COLUMNS = [
+    "source_file", "source_format", "page_kind", "position", "rank", "listed_on",
+    "listed_month_day", "arxiv_id", "arxiv_version", "title", "title_key", "abstract", "authors",
+    "published_at", "upvotes", "comments", "github_repo_raw", "project_page_raw", "ai_keywords",
+    "github_stars", "capture_links",
+]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class PreviousBuild:
     """The curated tables of the previous build of the same code, for incremental derivation."""
@@ -305,7 +314,9 @@ def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> Cura
     With ``previous`` (the last build's tables, by the same code), claims and topics are only
     derived again for papers whose text changed.
     """
-    resolved = resolve_paper_ids(entries).cache()
+    # the raw columns (the entry's original JSON above all) are for audit, not for curation:
+    # leaving them out of the scan keeps memory flat however long the history
+    resolved = resolve_paper_ids(entries.select(CURATION_COLUMNS)).cache()
     observations = build_observations(resolved)
     papers = build_papers(resolved, observations)
     code_links = build_code_links(resolved)

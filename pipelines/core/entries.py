@@ -8,7 +8,7 @@ expressions, and rejects single bad entries while keeping the good ones of the s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -52,9 +52,20 @@ class ParsedFile:
     page_kind: str | None = None
     licence: str | None = None
 
+    # entries kept, remembered when the entries themselves are released (without_entries)
+    kept: int | None = None
+
+    @property
+    def entries_kept(self) -> int:
+        return self.entries.height if self.kept is None else self.kept
+
     @property
     def entries_read(self) -> int:
-        return self.entries.height + self.entry_rejects
+        return self.entries_kept + self.entry_rejects
+
+    def without_entries(self) -> ParsedFile:
+        """The same outcome without its entries (already stored), to keep memory small."""
+        return replace(self, entries=self.entries.clear(), kept=self.entries_kept)
 
     @property
     def entry_rejects(self) -> int:
