@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 # imports are about twice as slow without bytecode, and these machines set PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test lint ui verify clean
+.PHONY: run test lint ui verify bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -37,6 +37,19 @@ ui: $(VENV)/.synced  ## the Dagster UI on 127.0.0.1:3000, its instance under the
 
 verify: $(VENV)/.synced  ## recheck a release: make verify RELEASE=2026-11-26 (default: latest)
 	$(VENV)/bin/trending-papers verify $(RELEASE)
+
+# benchmarks run in their own environment: dlt, psutil and py-spy are not project dependencies
+BENCH_VENV := bench/.venv
+SHAPE ?= tiny
+REPS ?= 3
+
+$(BENCH_VENV)/.synced: bench/requirements.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python 3.11 $(BENCH_VENV)
+	$(UV) pip sync --quiet --python $(BENCH_VENV)/bin/python bench/requirements.txt
+	@touch $@
+
+bench: $(VENV)/.synced $(BENCH_VENV)/.synced  ## make bench SHAPE=tiny|years|stress REPS=3
+	$(BENCH_VENV)/bin/python -m bench.run --shape $(SHAPE) --reps $(REPS)
 
 clean:  ## remove everything the pipeline wrote under data/build (the landing folder stays)
 	rm -rf data/build
