@@ -517,11 +517,15 @@ def ensure_corpus(shape: str, seed: int, cache_dir: Path = CACHE_DIR) -> CorpusP
     if root.exists():
         shutil.rmtree(root)
     # written under a temporary name first, so an interrupted generation is never taken as done
-    partial = root.with_name(root.name + ".partial")
+    partial = root.with_name(f"{root.name}.partial-{os.getpid()}")
     if partial.exists():
         shutil.rmtree(partial)
     manifest = generate(shape, seed, partial / "landing", partial / "next-day", source_dir)
-    partial.rename(root)
+    try:
+        partial.rename(root)
+    except OSError:
+        # another process generated the same corpus meanwhile: same seed, same bytes; keep theirs
+        shutil.rmtree(partial, ignore_errors=True)
     print(
         f"corpus {shape}-{seed}: {manifest['api_files']} API files ({manifest['api_entries']:,} "
         f"entries), {manifest['captures']} captures ({manifest['capture_entries']:,} entries) "
@@ -538,9 +542,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="landing folder to write (default: the cache)")
     parser.add_argument("--next-day", type=Path, help="folder for the following day's files")
     parser.add_argument("--source", type=Path, help="real raw listings to sample from")
+    parser.add_argument("--cache", type=Path, default=CACHE_DIR, help="cache of generated corpora")
     args = parser.parse_args(argv)
     if args.out is None:
-        paths = ensure_corpus(args.shape, args.seed)
+        paths = ensure_corpus(args.shape, args.seed, args.cache)
         print(paths.landing)
         return
     if args.out.exists() and any(args.out.iterdir()):

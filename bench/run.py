@@ -47,6 +47,7 @@ MAIN_PYTHON = REPO / ".venv" / "bin" / "python"
 MAIN_CLI = REPO / ".venv" / "bin" / "trending-papers"
 BENCH_BIN = Path(sys.executable).parent
 WORK_DIR = BENCH / ".work"
+CORPUS_CACHE = BENCH / ".corpus"
 RESULTS_DIR = BENCH / "results"
 POLL_SECONDS = 0.02
 # the list of processes in a tree is refreshed this often (a full /proc scan); their RSS every poll
@@ -175,10 +176,12 @@ def remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def ensure_corpus(shape: str, seed: int) -> tuple[Path, Path, dict[str, Any]]:
+def ensure_corpus(shape: str, seed: int, cache: Path) -> tuple[Path, Path, dict[str, Any]]:
     """Generate (or reuse) the cached corpus with the main environment; its folders + manifest."""
+    command = [str(MAIN_PYTHON), "-m", "bench.corpus", "--shape", shape, "--seed", str(seed)]
+    command += ["--cache", str(cache)]
     completed = subprocess.run(
-        [str(MAIN_PYTHON), "-m", "bench.corpus", "--shape", shape, "--seed", str(seed)],
+        command,
         cwd=REPO,
         check=True,
         capture_output=True,
@@ -258,10 +261,10 @@ def _cpu_model() -> str | None:
 class Bench:
     """The measurements of one shape, their working folders, and the results."""
 
-    def __init__(self, shape: str, seed: int, work: Path) -> None:
+    def __init__(self, shape: str, seed: int, work: Path, cache: Path) -> None:
         self.shape = shape
         self.work = work
-        self.landing_source, self.next_day, self.corpus = ensure_corpus(shape, seed)
+        self.landing_source, self.next_day, self.corpus = ensure_corpus(shape, seed, cache)
         remove(work)
         # hard-linked mirrors: the build's landing (to which the next day is added and removed
         # again) and the API files alone (the part dlt can load)
@@ -561,6 +564,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--keep-work", action="store_true", help="keep bench/.work/<shape>")
     parser.add_argument(
+        "--work", type=Path, help="folder for the runs' data (default: bench/.work/<shape>)"
+    )
+    parser.add_argument(
+        "--corpus-cache", type=Path, default=CORPUS_CACHE, help="cache of generated corpora"
+    )
+    parser.add_argument(
         "--out", type=Path, help="results file (default bench/results/<shape>.json)"
     )
     args = parser.parse_args(argv)
@@ -572,7 +581,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown measurements: {unknown}")
 
     machine = machine_info()
-    bench = Bench(args.shape, args.seed, WORK_DIR / args.shape)
+    bench = Bench(args.shape, args.seed, args.work or WORK_DIR / args.shape, args.corpus_cache)
     measurements = bench.run(names, args.reps)
     results: dict[str, Any] = {
         "shape": args.shape,

@@ -99,8 +99,12 @@ def ensure_bench_venv() -> None:
 def test_bench_runner_end_to_end_on_tiny(tmp_path: Path) -> None:
     ensure_bench_venv()
     out = tmp_path / "tiny.json"
+    command = [str(BENCH_PYTHON), "-m", "bench.run", "--shape", "tiny", "--reps", "1"]
+    # its own folders: another run of this test (or make bench) may be going on at once
+    command += ["--out", str(out), "--work", str(tmp_path / "work")]
+    command += ["--corpus-cache", str(tmp_path / "corpus")]
     completed = subprocess.run(
-        [str(BENCH_PYTHON), "-m", "bench.run", "--shape", "tiny", "--reps", "1", "--out", str(out)],
+        command,
         cwd=REPO,
         capture_output=True,
         text=True,
