@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,36 @@ def copy_shared(shared: Path, destination: Path) -> None:
     shutil.copytree(
         shared, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("LICENSE")
     )
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The bundled samples built once per test process. Read it, never write to it: a test that
+    changes a build copies this one (``shutil.copytree(..., symlinks=True)``) or builds its own."""
+    from pipelines.core.build import build_everything
+
+    root = tmp_path_factory.mktemp("built-sample")
+    paths = Paths(landing_dir=root / "landing", data_dir=root / "data")
+    copy_sample(paths.landing_dir)
+    build_everything(paths)
+    return paths
+
+
+@pytest.fixture
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests honours proxy variables; a proxy set on a CI machine must not see 127.0.0.1."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def server() -> Iterator[object]:
+    """A local server replaying the recorded daily papers responses (tests/support)."""
+    from tests.support.replay_server import ReplayServer
+
+    replay = ReplayServer().start()
+    try:
+        yield replay
+    finally:
+        replay.stop()

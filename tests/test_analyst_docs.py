@@ -8,9 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.build import build_everything
 from pipelines.core.settings import Paths
-from tests.conftest import REPO, copy_sample
+from tests.conftest import REPO
 
 DOC = REPO / "docs" / "analysts.md"
 QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
@@ -18,13 +17,9 @@ QUERIES = re.findall(r"```sql\n(.*?)```", DOC.read_text(encoding="utf-8"), flags
 MAY_BE_EMPTY = ("FROM rejects", "dataset ILIKE '%imagenet%'")
 
 
-@pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("analysts")
-    paths = Paths(landing_dir=root / "landing", data_dir=root / "data")
-    copy_sample(paths.landing_dir)
-    build_everything(paths)
-    return paths.warehouse_path
+@pytest.fixture
+def warehouse(built_sample: Paths) -> Path:
+    return built_sample.warehouse_path
 
 
 def test_the_doc_has_a_dozen_queries() -> None:

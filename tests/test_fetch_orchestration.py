@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,20 +16,7 @@ from pipelines.resources import HuggingFaceApi, PipelineSettings
 from pipelines.schedules import daily_fetch_schedule
 from tests.support.replay_server import Fault, ReplayServer
 
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay = ReplayServer().start()
-    try:
-        yield replay
-    finally:
-        replay.stop()
+pytestmark = pytest.mark.usefixtures("no_proxy")
 
 
 def _resources(paths: Paths, base_url: str) -> dict[str, object]:

@@ -37,6 +37,9 @@ from pipelines.core.fetch import (
 from pipelines.core.landing import SIDECAR_SUFFIX
 from tests.support.replay_server import Fault, ReplayServer
 
+# the replay server and proxy clearing are shared fixtures (tests/conftest.py)
+pytestmark = pytest.mark.usefixtures("no_proxy")
+
 LIST_DAY = date(2024, 5, 27)  # a JSON list of objects
 REPR_DAY = date(2024, 12, 10)  # a JSON list of Python-repr strings
 WRAPPED_DAY = date(2025, 1, 10)  # {"status", "date", "count", "data": [...]}
@@ -66,23 +69,6 @@ def test_a_fetched_file_has_a_sidecar_with_its_url_and_licence(
     meta = json.loads(sidecar.read_text())
     assert meta["licence"] == LIVE_LICENCE
     assert meta["url"] == outcome.url
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """requests honours proxy variables; a proxy set on a CI machine must not see 127.0.0.1."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay = ReplayServer().start()
-    try:
-        yield replay
-    finally:
-        replay.stop()
 
 
 @pytest.fixture

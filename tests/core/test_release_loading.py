@@ -10,21 +10,15 @@ import polars as pl
 import pyarrow.dataset as pads
 import pytest
 
-from pipelines.core.build import build_everything
 from pipelines.core.release import LATEST
 from pipelines.core.settings import Paths
-from tests.conftest import copy_sample
 
 TABLES = ("papers", "observations", "code_links", "claims", "paper_topics")
 
 
-@pytest.fixture(scope="module")
-def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("loading")
-    paths = Paths(landing_dir=root / "landing", data_dir=root / "data")
-    copy_sample(paths.landing_dir)
-    build_everything(paths)
-    return (paths.releases_dir / LATEST).resolve()
+@pytest.fixture
+def release_dir(built_sample: Paths) -> Path:
+    return (built_sample.releases_dir / LATEST).resolve()
 
 
 def _key_sorted(frame: pl.DataFrame) -> pl.DataFrame:

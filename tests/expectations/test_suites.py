@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
 from expectations import suites
 from expectations.validation import validate
-from pipelines.core.build import build_everything, read_curated
+from pipelines.core.build import read_curated
 from pipelines.core.settings import Paths
-from tests.conftest import copy_sample
 
 
-@pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
-    root: Path = tmp_path_factory.mktemp("suites")
-    paths = Paths(landing_dir=root / "landing", data_dir=root / "data")
-    copy_sample(paths.landing_dir)
-    build_everything(paths)
-    return read_curated(paths)
+@pytest.fixture
+def tables(built_sample: Paths) -> dict[str, pl.DataFrame]:
+    return read_curated(built_sample)
 
 
 def _failed(frame: pl.DataFrame, spec: suites.SuiteSpec, tables: dict[str, pl.DataFrame]) -> set:

@@ -13,11 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.build import build_everything
 from pipelines.core.locking import CRASH_AT_VARIABLE
 from pipelines.core.release import LATEST, verify_release
 from pipelines.core.settings import Paths
-from tests.conftest import REPO, copy_sample
+from tests.conftest import REPO
 
 CRASH_POINTS = [
     "ingest:entries-written",
@@ -36,15 +35,6 @@ BUILD = (
     "build_everything(Paths(Path(sys.argv[1]), Path(sys.argv[2])))"
 )
 NEW_DAY = [{"paper": {"id": "2504.00001", "title": "A Paper Landed Late", "upvotes": 2}}]
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    root = tmp_path_factory.mktemp("built")
-    paths = Paths(landing_dir=root / "landing", data_dir=root / "data")
-    copy_sample(paths.landing_dir)
-    build_everything(paths)
-    return paths
 
 
 def _run(paths: Paths, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,11 +59,11 @@ def _visible_leftovers(data_dir: Path) -> list[str]:
 
 @pytest.mark.parametrize("crash_at", CRASH_POINTS)
 def test_a_kill_at_any_point_leaves_the_published_data_intact(
-    template: Paths, tmp_path: Path, crash_at: str
+    built_sample: Paths, tmp_path: Path, crash_at: str
 ) -> None:
     paths = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "data")
-    shutil.copytree(template.landing_dir, paths.landing_dir)
-    shutil.copytree(template.data_dir, paths.data_dir, symlinks=True)
+    shutil.copytree(built_sample.landing_dir, paths.landing_dir)
+    shutil.copytree(built_sample.data_dir, paths.data_dir, symlinks=True)
     before = (paths.releases_dir / LATEST).resolve().name
     (paths.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(json.dumps(NEW_DAY))
 
