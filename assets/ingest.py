@@ -23,6 +23,7 @@ from pipelines.core.store import (
     find_raw_record,
     forget_raw_record,
     load_file_records,
+    next_ingest_sequence,
 )
 from pipelines.partitions import listing_files_partitions
 from pipelines.resources import PipelineSettings
@@ -99,7 +100,9 @@ def listing_entries(
     counts the source shows. Entries that cannot be used are rejected with a reason; a file that
     cannot be read at all is quarantined. A file whose bytes were already ingested is skipped."""
     paths = settings.paths
-    already = {r.file_key: r.sha256 for r in load_file_records(paths) if r.status == INGESTED}
+    records = load_file_records(paths)
+    already = {r.file_key: r.sha256 for r in records if r.status == INGESTED}
+    sequence = next_ingest_sequence(paths, records)
     raw = {key: record for key in context.partition_keys if (record := find_raw_record(paths, key))}
     keys = [key for key, record in raw.items() if already.get(key) != record.sha256]
     skipped = len(context.partition_keys) - len(keys)
@@ -122,7 +125,8 @@ def listing_entries(
             context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
             break
         with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-            store_files(paths, batch)
+            store_files(paths, batch, sequence)
+        sequence += len(batch)
         entries_kept += entries.height
         # what is kept per file is small: the entries themselves are on disk now
         parsed.extend(p.without_entries() for p in batch)

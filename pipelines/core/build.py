@@ -104,10 +104,17 @@ def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) 
     return parsed
 
 
-def store_files(paths: Paths, parsed: Sequence[ParsedFile]) -> list[FileRecord]:
+def store_files(
+    paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int | None = None
+) -> list[FileRecord]:
+    """Store parsed files, numbered in ingest order from ``first_sequence``.
+
+    A build storing several batches passes the running number: finding the next one reads every
+    ingest record, which costs once per build, not once per batch.
+    """
     remove_leftovers(paths.ingest_dir)
     remove_leftovers(paths.snapshots_dir)
-    first = next_ingest_sequence(paths)
+    first = next_ingest_sequence(paths) if first_sequence is None else first_sequence
     return [store_parsed(paths, item, first + index) for index, item in enumerate(parsed)]
 
 
@@ -171,11 +178,8 @@ def read_curated(paths: Paths) -> dict[str, pl.DataFrame]:
 
 def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
     """Publish the tables as a release (a no-op when the latest release holds the same data)."""
-    records = with_duplicates_marked(load_file_records(paths))
-    sources = [
-        {"file_key": r.file_key, "sha256": r.sha256, "size": r.size, "status": r.status}
-        for r in records
-    ]
+    # the file ledger is one of the tables: the sources need not be read from disk again
+    sources = tables["listing_files"].select("file_key", "sha256", "size", "status").to_dicts()
     validation_file = paths.curated_dir / VALIDATION_FILE
     validation = json.loads(validation_file.read_text()) if validation_file.exists() else []
     release = publish_release(
@@ -261,19 +265,22 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     # like the orchestrated build: only new or changed files are read
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
     keys = [r.file_key for r in raw]
+    sequence = next_ingest_sequence(paths)
     # a batch at a time, so memory does not grow with the number of files
     for start in range(0, len(keys), INGEST_BATCH_FILES):
-        store_files(paths, parse_files(paths, keys[start : start + INGEST_BATCH_FILES], options))
-    records = with_duplicates_marked(load_file_records(paths))
+        batch = parse_files(paths, keys[start : start + INGEST_BATCH_FILES], options)
+        store_files(paths, batch, sequence)
+        sequence += len(batch)
     tables = curate_store(paths)
     write_curated(paths, tables)
     release = publish(paths, tables)
     load_warehouse(paths, release)
+    files = tables["listing_files"]
     return BuildSummary(
-        files_read=len(records),
-        files_quarantined=sum(r.status == QUARANTINED for r in records),
-        entries_kept=sum(r.entries_kept for r in records),
-        entries_rejected=sum(r.entries_rejected for r in records),
+        files_read=files.height,
+        files_quarantined=files.filter(pl.col("status") == QUARANTINED).height,
+        entries_kept=int(files["entries_kept"].sum()),
+        entries_rejected=int(files["entries_rejected"].sum()),
         tables={name: frame.height for name, frame in tables.items()},
         release=release,
         warehouse=paths.warehouse_path,

@@ -169,8 +169,10 @@ def pending_files(paths: Paths, landed: Sequence[LandedFile]) -> list[tuple[Land
     return pending
 
 
-def next_ingest_sequence(paths: Paths) -> int:
-    return max((record.ingest_sequence for record in load_file_records(paths)), default=0) + 1
+def next_ingest_sequence(paths: Paths, records: Sequence[FileRecord] | None = None) -> int:
+    """The ingest number of the next file stored; ``records`` when the caller has them."""
+    known = load_file_records(paths) if records is None else records
+    return max((record.ingest_sequence for record in known), default=0) + 1
 
 
 def with_duplicates_marked(records: Iterable[FileRecord]) -> list[FileRecord]:
