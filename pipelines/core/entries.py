@@ -186,18 +186,18 @@ def normalise_entries(
         .then(pl.format("upvote count {} is negative", pl.col("upvotes")))
         .when(pl.col("comments") < 0)
         .then(pl.format("comment count {} is negative", pl.col("comments")))
-        .when(~identity.is_first_distinct())
+        .when(pl.col("_repeat"))
         .then(pl.lit("repeats an earlier entry of the same file"))
         .otherwise(None)
     )
-    frame = frame.sort("position").with_columns(reason.alias("reject_reason"))
-    # the rank is the place on the page: repeated blocks do not push later papers down
-    frame = frame.with_columns(
-        (pl.col("reject_reason") != "repeats an earlier entry of the same file")
-        .fill_null(True)
-        .cast(pl.Int32)
-        .cum_sum()
-        .alias("rank")
+    frame = (
+        frame.sort("position")
+        .with_columns((~identity.is_first_distinct()).alias("_repeat"))
+        .with_columns(
+            reason.alias("reject_reason"),
+            # the rank is the place on the page: repeated blocks do not push later papers down
+            (~pl.col("_repeat")).cast(pl.Int32).cum_sum().alias("rank"),
+        )
     )
     kept = frame.filter(pl.col("reject_reason").is_null()).select(list(ENTRY_SCHEMA))
     invalid = frame.filter(pl.col("reject_reason").is_not_null()).select(
