@@ -101,6 +101,9 @@ _CHROME = frozenset(
         "chat", "resources", "community forums",
     }
 )  # fmt: skip
+# the longest label that can be site chrome or a date line ("september. 12, 2025"): a line with a
+# longer label is neither, and prose is not folded into a label until something asks for it
+_MAX_SHORT_LABEL = max(*(len(label) for label in _CHROME), len("september. 12, 2025"))
 # labels that say which page this is, in the order they are trusted
 _KIND_LABELS = {
     "trending papers": "trending",
@@ -127,6 +130,11 @@ _EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(?P<text>.+)\1$")
 _FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})\s*[\w+-]*\s*$")
 _TRUNCATED = re.compile(r"(?i)\[\s*(?:content|output|text|page)?\s*truncated\b[^\]]*\]")
 _SEPARATORS = re.compile(r"[\s·•|,]*")
+# Markdown line breaks at the end of a line: a trailing backslash (trailing spaces are stripped)
+_LINE_BREAK = re.compile(r"\s*\\+$")
+_HEADING_MARKS = re.compile(r"^#{1,6}\s+")
+_FACT_SEPARATOR = re.compile(r"\s*[·•]\s*")
+_LETTER = re.compile(r"[^\W\d_]")
 
 # paper identifiers in links: huggingface.co/papers/<id> (also relative) and arxiv.org/abs/<id>
 _PAPER_URL = re.compile(r"(?i)(?:^|huggingface\.co)/papers/(?P<id>\d{4}\.\d{4,5}(?:v\d{1,3})?)\b")
@@ -158,6 +166,8 @@ _COMMENTS = re.compile(
 _AUTHORS = re.compile(r"(?i)^(?P<n>\d{1,6})\s+authors?$")
 _SUBMITTED = re.compile(r"(?i)^submitted\s+by\b:?\s*(?P<who>.*)$")
 _GITHUB_LABEL = re.compile(rf"(?i)^github(?:\s*(?:stars?)?\s*:?\s*(?P<stars>{_COUNT}))?$")
+# how each fact above can start: a part that starts otherwise is none, without trying them all
+_FACT_START = re.compile(r"(?i)submitted|published|upvote|comment|github|[\d▲⬆👍💬\-–—]")
 _LINK_PREFIX = re.compile(r"(?i)^(?:link|url)\s*:\s*")
 # labels of links to a paper that are not its title
 _NOT_TITLES = frozenset(
@@ -450,9 +460,18 @@ class _Line:
     open_title: bool = False
     # a metadata line that could also be a line of prose (a bare URL in a wrapped abstract)
     prose_like: bool = False
-    label: str = ""
+    # the label (see _label); None until first asked for, then folded from the text
+    known_label: str | None = None
     # a text line with no text line right before or after it (an organisation, not a paragraph)
     alone: bool = False
+
+    @property
+    def label(self) -> str:
+        """The line's label. Only lines before the first paper need one, so a long line of prose
+        is folded (the dearest step of classifying it) only when asked."""
+        if self.known_label is None:
+            self.known_label = _label(self.text)
+        return self.known_label
 
 
 def _logical_lines(lines: list[str], start: int, end: int, refs: dict[str, str]) -> list[_Line]:
@@ -482,17 +501,20 @@ def _logical_lines(lines: list[str], start: int, end: int, refs: dict[str, str])
 def _classify(raw: str, refs: dict[str, str], first: int, last: int) -> _Line:
     """Tell what one line of the page is, without looking at its neighbours."""
     # Markdown line breaks: a trailing backslash or two trailing spaces
-    stripped = re.sub(r"\s*\\+$", "", raw.strip()).strip()
+    stripped = raw.strip()
+    if stripped.endswith("\\"):  # the regular expression is slow on long lines without one
+        stripped = _LINE_BREAK.sub("", stripped).strip()
     if not stripped:
         return _Line(first, last, "blank")
     if _REF_DEF.match(stripped) or _FENCE.match(stripped):
         return _Line(first, last, "skip")
-    text = _IMAGE.sub(" ", stripped).strip()
+    # every image form has a "[": most lines have none, and need no scan for images
+    text = _IMAGE.sub(" ", stripped).strip() if "[" in stripped else stripped
     if not text or _SEPARATORS.fullmatch(text):
         return _Line(first, last, "skip")
-    label = _label(text)
     heading = _HEADING.match(_BULLET.sub("", text))
     if heading:
+        label = _label(text)
         inner = heading["text"].strip()
         links = _links_only(inner, refs)
         if links is not None and len(links) == 1 and _is_title_label(links[0][0]):
@@ -501,31 +523,56 @@ def _classify(raw: str, refs: dict[str, str], first: int, last: int) -> _Line:
         if links is None and label not in _CHROME and _DATE_LINE.match(label) is None:
             title = _unemphasise(inner)
             if re.search(r"\w", title):
-                return _Line(first, last, "title", title, _Facts(), open_title=True, label=label)
+                return _Line(
+                    first, last, "title", title, _Facts(), open_title=True, known_label=label
+                )
+    else:
+        label = _short_label(text)  # None: too long to be chrome or a date line
     links = _links_only(text, refs)
     if links is not None:
-        return _link_line(first, last, links, text, label)
-    if label in _CHROME:
-        return _Line(first, last, "skip", label=label)
-    date_line = _DATE_LINE.match(label)
-    if date_line and date_line["month"].lower() in MONTHS:
-        return _Line(first, last, "date", text, label=label)
+        return _link_line(first, last, links, text, _label(text) if label is None else label)
+    if label is not None:
+        if label in _CHROME:
+            return _Line(first, last, "skip", known_label=label)
+        date_line = _DATE_LINE.match(label)
+        if date_line and date_line["month"].lower() in MONTHS:
+            return _Line(first, last, "date", text, known_label=label)
     facts = _pattern_facts(_BULLET.sub("", text))
     if facts is not None:
-        return _Line(first, last, "meta", text, facts, label=label)
-    return _Line(first, last, "text", text, label=label)
+        return _Line(first, last, "meta", text, facts, known_label=label)
+    return _Line(first, last, "text", text, known_label=label)
 
 
 def _label(text: str) -> str:
     """The words of a line for comparing with site chrome: no heading marks, bullets, emphasis
     or link syntax, lower case, white space folded."""
+    return _fold(_label_words(text))
+
+
+def _short_label(text: str) -> str | None:
+    """The label of a line that may be site chrome or a date line; None for a longer one."""
+    words = _label_words(text)
+    # folding a prefix gives a prefix of the folded whole, and lower case never shortens text:
+    # so a long folded prefix is a lower bound that spares folding a long line of prose
+    head = _fold(words[: 2 * _MAX_SHORT_LABEL])
+    if len(head) > _MAX_SHORT_LABEL:
+        return None
+    return head if len(words) <= 2 * _MAX_SHORT_LABEL else _fold(words)
+
+
+def _label_words(text: str) -> str:
+    """The words of a label (see _label) before white space is folded and case lowered."""
     text = _BULLET.sub("", text.strip())
-    text = re.sub(r"^#{1,6}\s+", "", text)
+    text = _HEADING_MARKS.sub("", text)
     text = _unemphasise(text)
     link = _INLINE_LINK.fullmatch(text) or _REF_LINK.fullmatch(text)
     if link:
         text = _unemphasise(_LINK_PREFIX.sub("", link["label"].strip()))
-    return " ".join(text.split()).lower()
+    return text
+
+
+def _fold(words: str) -> str:
+    return " ".join(words.split()).lower()
 
 
 def _unemphasise(text: str) -> str:
@@ -535,6 +582,12 @@ def _unemphasise(text: str) -> str:
 
 def _links_only(text: str, refs: dict[str, str]) -> list[tuple[str, str]] | None:
     """The ``(label, url)`` links of a line made only of links (and separators), else None."""
+    # A link starts with "[" and a bare URL with "<" or "h", and what precedes the first
+    # non-separator is separators only: so that character starts a link, or the line is not
+    # links only. This spares prose lines three scans.
+    start = _SEPARATORS.match(text)
+    if start is None or text[start.end() : start.end() + 1] not in ("[", "<", "h"):
+        return None
     found: list[tuple[str, str]] = []
 
     def inline(match: re.Match[str]) -> str:
@@ -556,7 +609,7 @@ def _links_only(text: str, refs: dict[str, str]) -> list[tuple[str, str]] | None
 def _clean_label(label: str) -> str:
     label = _IMAGE.sub(" ", label)
     label = _LINK_PREFIX.sub("", label.strip())
-    label = re.sub(r"^#{1,6}\s+", "", label)
+    label = _HEADING_MARKS.sub("", label)
     return " ".join(_unemphasise(label).split())
 
 
@@ -566,7 +619,7 @@ def _is_title_label(label: str) -> bool:
     lowered = cleaned.lower()
     return (
         len(cleaned) >= 3
-        and re.search(r"[^\W\d_]", cleaned) is not None
+        and _LETTER.search(cleaned) is not None
         and lowered not in _NOT_TITLES
         and lowered not in _CHROME
         and _GITHUB_LABEL.match(cleaned) is None
@@ -577,7 +630,7 @@ def _is_title_label(label: str) -> bool:
 def _title_line(first: int, last: int, label: str, url: str, line_label: str) -> _Line:
     facts = _Facts()
     facts.arxiv_id = _paper_id(url)
-    return _Line(first, last, "title", _clean_label(label), facts, label=line_label)
+    return _Line(first, last, "title", _clean_label(label), facts, known_label=line_label)
 
 
 def _paper_id(url: str) -> str | None:
@@ -615,11 +668,11 @@ def _link_line(first: int, last: int, links: list[tuple[str, str]], text: str, l
         elif url.lower().startswith(("http://", "https://")):
             facts.links.append(url)
     if title is not None:
-        return _Line(first, last, "title", title, facts, label=label)
+        return _Line(first, last, "title", title, facts, known_label=label)
     if facts == _Facts():
-        return _Line(first, last, "skip", label=label)
+        return _Line(first, last, "skip", known_label=label)
     bare_url = _BARE_URL.fullmatch(text.strip()) is not None
-    return _Line(first, last, "meta", text, facts, prose_like=bare_url, label=label)
+    return _Line(first, last, "meta", text, facts, prose_like=bare_url, known_label=label)
 
 
 def _pattern_facts(text: str) -> _Facts | None:
@@ -628,10 +681,15 @@ def _pattern_facts(text: str) -> _Facts | None:
     A line may hold several facts separated by ``·`` ("Published on Mar 12 · 5 authors"); a short
     part that is no known fact is then the organisation.
     """
+    text = text.strip()
+    # splitting scans the whole line: most lines hold no separator and are one part
+    parts = _FACT_SEPARATOR.split(text) if "·" in text or "•" in text else [text]
+    if not any(_FACT_START.match(part) for part in parts):
+        return None  # prose: no part can be a fact
     facts = _Facts()
     others: list[str] = []
     known = False
-    for part in re.split(r"\s*[·•]\s*", text.strip()):
+    for part in parts:
         if not part:
             continue
         if _read_fact(part, facts):
@@ -701,7 +759,7 @@ def _looks_like_name(text: str) -> bool:
     return (
         0 < len(text) <= MAX_ORGANISATION_CHARS
         and len(text.split()) <= 10
-        and re.search(r"[^\W\d_]", text) is not None
+        and _LETTER.search(text) is not None
         and not text.rstrip().endswith((".", "!", "?", ":", ";", ","))
         and "://" not in text
     )
