@@ -1,7 +1,9 @@
 """Ingest assets: each landed file tracked on its own, then parsed into normalised entries.
 
 Both are partitioned by file (one dynamic partition per file key) with a single-run backfill
-policy, so hundreds of new files are processed together in one run, not one run each.
+policy, so hundreds of new files are processed together in one run, not one run each. Dagster
+stores a run's metadata once per file it materialised, so it is kept short here: run totals and
+previews of a few rows. Each file's own counts are in the ``listing_files`` table.
 """
 
 from collections.abc import Iterator
@@ -9,7 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.metadata import markdown_preview, table_metadata
+from assets.metadata import column_schema, markdown_preview
 from expectations import suites
 from expectations.checks import check_result, check_spec, run_suite_check
 from expectations.validation import SuiteOutcome
@@ -29,7 +31,17 @@ from pipelines.partitions import listing_files_partitions
 from pipelines.resources import PipelineSettings
 
 OWNERS = ["team:data-platform"]
-PREVIEW_ROWS = 10
+PREVIEW_ROWS = 5
+# files listed in metadata (missing, refused, quarantined); the log and listing_files have all
+LISTED_IN_METADATA = 20
+PREVIEW_COLUMNS = ["rank", "listed_on", "arxiv_id", "title", "upvotes"]
+# what is recorded of each file's snapshot
+SNAPSHOT_SCHEMA: dict[str, pl.DataType] = {
+    "file_key": pl.String(),
+    "sha256": pl.String(),
+    "size": pl.Int64(),
+    "captured_on": pl.String(),
+}
 
 
 @dg.asset(
@@ -38,6 +50,7 @@ PREVIEW_ROWS = 10
     group_name="ingest",
     kinds={"python", "file"},
     owners=OWNERS,
+    metadata={"dagster/column_schema": column_schema(SNAPSHOT_SCHEMA)},
 )
 def raw_listing_files(
     context: dg.AssetExecutionContext, settings: PipelineSettings
@@ -55,29 +68,20 @@ def raw_listing_files(
         forget_raw_record(paths, key)
         context.log.warning(f"{key}: no longer in the landing folder; not read in this run")
     records = snapshot_files(paths, [by_key[key] for key in wanted if key in by_key])
-    rows = pl.DataFrame(
+    preview = pl.DataFrame(
         [
-            {
-                "file_key": r.file_key,
-                "sha256": r.sha256,
-                "size": r.size,
-                "captured_on": r.captured_on,
-            }
-            for r in records
+            {name: getattr(record, name) for name in SNAPSHOT_SCHEMA}
+            for record in records[:PREVIEW_ROWS]
         ],
-        schema={
-            "file_key": pl.String(),
-            "sha256": pl.String(),
-            "size": pl.Int64(),
-            "captured_on": pl.String(),
-        },
+        schema=SNAPSHOT_SCHEMA,
     )
     return dg.MaterializeResult(
         metadata={
-            **table_metadata(rows),
-            "missing_files": dg.MetadataValue.json(missing),
+            "dagster/row_count": dg.MetadataValue.int(len(records)),
+            "preview": dg.MetadataValue.md(markdown_preview(preview, rows=PREVIEW_ROWS)),
+            "missing_files": dg.MetadataValue.json(missing[:LISTED_IN_METADATA]),
             "refused_paths": dg.MetadataValue.json(
-                [{"file_key": r.file_key, "reason": r.reason} for r in refused]
+                [{"file_key": r.file_key, "reason": r.reason} for r in refused][:LISTED_IN_METADATA]
             ),
         }
     )
@@ -90,6 +94,7 @@ def raw_listing_files(
     group_name="ingest",
     kinds={"polars", "parquet"},
     owners=OWNERS,
+    metadata={"dagster/column_schema": column_schema(ENTRY_SCHEMA)},
     check_specs=[check_spec(suites.LISTING_ENTRIES)],
 )
 def listing_entries(
@@ -110,7 +115,7 @@ def listing_entries(
     # the number of files; a batch is stored only once its entries passed the suite
     outcomes: list[SuiteOutcome] = []
     parsed: list[ParsedFile] = []
-    preview = pl.DataFrame(schema=ENTRY_SCHEMA)
+    preview = pl.DataFrame(schema={name: ENTRY_SCHEMA[name] for name in PREVIEW_COLUMNS})
     entries_kept = 0
     for start in range(0, max(len(keys), 1), INGEST_BATCH_FILES):
         batch = parse_files(
@@ -119,8 +124,6 @@ def listing_entries(
         entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
         _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
         outcomes.append(outcome)
-        if preview.height < PREVIEW_ROWS:
-            preview = pl.concat([preview, entries.head(PREVIEW_ROWS)])
         if not outcome.success:
             context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
             break
@@ -128,43 +131,31 @@ def listing_entries(
             store_files(paths, batch, sequence)
         sequence += len(batch)
         entries_kept += entries.height
+        if preview.height < PREVIEW_ROWS:
+            preview = pl.concat([preview, entries.head(PREVIEW_ROWS).select(PREVIEW_COLUMNS)])
         # what is kept per file is small: the entries themselves are on disk now
         parsed.extend(p.without_entries() for p in batch)
-    accounting = pl.DataFrame(
-        [
-            {
-                "file_key": p.file_key,
-                "format": p.source_format or "-",
-                "read": p.entries_read,
-                "kept": p.entries_kept,
-                "rejected": p.entry_rejects,
-                "file_error": p.file_error or "",
-            }
-            for p in parsed
-        ],
-        schema={
-            "file_key": pl.String(),
-            "format": pl.String(),
-            "read": pl.Int64(),
-            "kept": pl.Int64(),
-            "rejected": pl.Int64(),
-            "file_error": pl.String(),
-        },
-    )
-    rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])
+    with_rejects = [p.rejects for p in parsed if p.rejects.height][:PREVIEW_ROWS]
+    rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *with_rejects]).head(PREVIEW_ROWS)
     yield dg.MaterializeResult(
         metadata={
-            **table_metadata(preview.drop("raw_entry", "abstract_raw", "abstract")),
             "dagster/row_count": dg.MetadataValue.int(entries_kept),
+            "preview": dg.MetadataValue.md(markdown_preview(preview, rows=PREVIEW_ROWS)),
+            "rejects": dg.MetadataValue.md(
+                markdown_preview(rejects.drop("source_sha256"), rows=PREVIEW_ROWS)
+            ),
+            "quarantined": dg.MetadataValue.json(
+                [
+                    {"file_key": p.file_key, "reason": p.file_error}
+                    for p in parsed
+                    if p.file_error is not None
+                ][:LISTED_IN_METADATA]
+            ),
             "files_parsed": len(parsed),
             "files_skipped_unchanged": skipped,
             "files_quarantined": sum(p.file_error is not None for p in parsed),
             "entries_kept": entries_kept,
             "entries_rejected": sum(p.entry_rejects for p in parsed),
-            "per_file": dg.MetadataValue.md(markdown_preview(accounting, rows=50)),
-            "rejects": dg.MetadataValue.md(
-                markdown_preview(rejects.drop("source_sha256"), rows=20)
-            ),
         }
     )
     yield check_result(suites.LISTING_ENTRIES, outcomes)

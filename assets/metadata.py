@@ -12,12 +12,16 @@ PREVIEW_ROWS = 10
 PREVIEW_CELL_CHARS = 60
 
 
+def column_schema(schema: pl.Schema | dict[str, pl.DataType]) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in schema.items()]
+    )
+
+
 def table_metadata(frame: pl.DataFrame, *, preview: bool = True) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(frame.height),
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
-        ),
+        "dagster/column_schema": column_schema(frame.schema),
     }
     if preview:
         metadata["preview"] = dg.MetadataValue.md(markdown_preview(frame))

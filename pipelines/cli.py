@@ -13,6 +13,7 @@ in PostgreSQL (``deploy/dagster.yaml``); it is used as is when it holds a ``dags
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -31,7 +32,23 @@ from pipelines.core.settings import Locations, Paths, locations_from_env, paths_
 
 # rejects listed on the screen after a build; the rest are in the rejects table
 REJECTS_SHOWN = 10
+# the first line marks a dagster.yaml this command wrote, and may rewrite (say, when the data
+# folder has moved); delete the line to keep a dagster.yaml of your own unchanged
+INSTANCE_CONFIG_MARK = "# the Dagster instance of this data folder, written by trending-papers"
 INSTANCE_CONFIG = """\
+{mark} (runs, events, schedules); see deploy/ for production
+telemetry:
+  enabled: false
+# Dagster's SQLite storage, asset events written a batch at a time (pipelines/event_storage.py)
+storage:
+  custom:
+    module: pipelines.event_storage
+    class: BatchedSqliteStorage
+    config:
+      base_dir: {base_dir}
+"""
+# what earlier versions wrote: the stock storage over the same folder layout, upgraded in place
+_EARLIER_INSTANCE_CONFIG = """\
 # the Dagster instance of this data folder (runs, events, schedules); see deploy/ for production
 telemetry:
   enabled: false
@@ -187,14 +204,25 @@ def _release_folder(paths: Paths, release: str | None) -> Path:
 def _prepare_instance(paths: Paths) -> None:
     """Point ``DAGSTER_HOME`` at the instance folder: ``PAPERS_DAGSTER_HOME`` when set (an
     inherited ``DAGSTER_HOME`` is deliberately ignored: it may belong to another project), else
-    the data folder's ``dagster/``; write a default ``dagster.yaml`` only where there is none."""
+    the data folder's ``dagster/``; write the default ``dagster.yaml`` where there is none (or
+    where an earlier version wrote its default), and have asset events written in batches."""
+    from pipelines.event_storage import use_batched_events
+
     configured = os.environ.get("PAPERS_DAGSTER_HOME")
     home = Path(configured).expanduser().absolute() if configured else paths.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    # a JSON string is a YAML string: any folder name is quoted safely
+    wanted = INSTANCE_CONFIG.format(mark=INSTANCE_CONFIG_MARK, base_dir=json.dumps(str(home)))
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    if (
+        current is None
+        or current == _EARLIER_INSTANCE_CONFIG
+        or (current.startswith(INSTANCE_CONFIG_MARK) and current != wanted)
+    ):
+        config.write_text(wanted, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    use_batched_events()
 
 
 def _locations() -> Locations:

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines.core.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.curate import PreviousBuild, curate
-from pipelines.core.entries import IngestOptions, ParsedFile, parse_file
+from pipelines.core.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
 from pipelines.core.landing import LandedFile, scan_landing
 from pipelines.core.locking import exclusive_build
 from pipelines.core.release import DIFF_FILE, PublishedRelease, publish_release, write_table
@@ -81,26 +81,28 @@ def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord
 
 def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) -> list[ParsedFile]:
     """Parse the snapshots of ``file_keys`` into entries and rejects (nothing stored yet)."""
-    parsed: list[ParsedFile] = []
-    kept = rejected = 0
-    for done, key in enumerate(file_keys, start=1):
-        raw = load_raw_record(paths, key)
-        captured_on = date.fromisoformat(raw.captured_on) if raw.captured_on else None
-        result = parse_file(
-            read_snapshot(paths, raw), key, raw.sha256, captured_on=captured_on, options=options
+    licences: dict[str, str | None] = {}
+
+    def snapshots() -> Iterator[ListingInput]:
+        for done, key in enumerate(file_keys, start=1):
+            raw = load_raw_record(paths, key)
+            licences[key] = raw.licence
+            captured_on = date.fromisoformat(raw.captured_on) if raw.captured_on else None
+            yield ListingInput(read_snapshot(paths, raw), key, raw.sha256, captured_on)
+            if done % PROGRESS_BATCH == 0 or done == len(file_keys):
+                progress.info("parse: %d/%d files read", done, len(file_keys))
+
+    parsed = parse_listings(snapshots(), options)
+    for result in parsed:
+        result.licence = licences[result.file_key]
+    if parsed:
+        progress.info(
+            "parse: %d/%d files, %d entries kept, %d rejected",
+            len(parsed),
+            len(parsed),
+            sum(result.entries.height for result in parsed),
+            sum(result.rejects.height for result in parsed),
         )
-        result.licence = raw.licence
-        parsed.append(result)
-        kept += result.entries.height
-        rejected += result.rejects.height
-        if done % PROGRESS_BATCH == 0 or done == len(file_keys):
-            progress.info(
-                "parse: %d/%d files, %d entries kept, %d rejected",
-                done,
-                len(file_keys),
-                kept,
-                rejected,
-            )
     return parsed
 
 

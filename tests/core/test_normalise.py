@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
-from pipelines.core.entries import parse_file
+from pipelines.core.entries import ListingInput, parse_file, parse_listings
 from pipelines.core.landing import sha256_hex
 from pipelines.core.links import normalise_links, urls_in_text
 from pipelines.core.text import clean_text, title_key
@@ -96,3 +96,30 @@ def test_the_capture_has_17_abstracts_with_a_github_repository(sample_landing: P
     assert repositories["title"].n_unique() == 17
     assert "https://github.com/sail-sg/volo" in repositories["url"].to_list()
     assert "https://github.com/uynaes/RankingAwareCLIP" in repositories["url"].to_list()
+
+
+def test_files_read_together_give_what_each_gives_alone(shared_data: Path) -> None:
+    # a batch mixes formats, files without entries, an unreadable file and a file whose entries
+    # repeat the next file's: repeats and ranks stay per file
+    paths = sorted(p for p in shared_data.rglob("*") if p.is_file() and p.name != "LICENSE")
+    inputs = [
+        ListingInput(p.read_bytes(), str(p.relative_to(shared_data)), sha256_hex(p.read_bytes()))
+        for p in paths
+    ]
+    inputs.append(ListingInput(b"", "empty.json", "e"))
+    inputs.append(ListingInput(inputs[0].data, "copy-of-first.json", inputs[0].sha256))
+    together = parse_listings(inputs)
+    assert [p.file_key for p in together] == [item.file_key for item in inputs]
+    for item, batch in zip(inputs, together, strict=True):
+        alone = parse_listings([item])[0]
+        assert batch.entries.equals(alone.entries), item.file_key
+        assert batch.rejects.equals(alone.rejects), item.file_key
+        assert (batch.source_format, batch.file_error, batch.page_kind, batch.size) == (
+            alone.source_format,
+            alone.file_error,
+            alone.page_kind,
+            alone.size,
+        )
+    # every API record and capture entry of the archive, and the copy of the first file again
+    assert sum(p.entries.height for p in together) == 2_993 + 69 + together[0].entries.height
+    assert together[-2].file_error == "file is empty"
