@@ -15,7 +15,7 @@ from assets.metadata import column_schema, markdown_preview
 from expectations import suites
 from expectations.checks import check_result, check_spec, run_suite_check
 from expectations.validation import SuiteOutcome
-from pipelines.core.build import INGEST_BATCH_FILES, parse_files, snapshot_files, store_files
+from pipelines.core.build import ingest_batches, parse_files, snapshot_files, store_files
 from pipelines.core.entries import ParsedFile
 from pipelines.core.landing import scan_landing
 from pipelines.core.locking import exclusive_build
@@ -108,19 +108,18 @@ def listing_entries(
     records = load_file_records(paths)
     already = {r.file_key: r.sha256 for r in records if r.status == INGESTED}
     sequence = next_ingest_sequence(paths, records)
-    raw = {key: record for key in context.partition_keys if (record := find_raw_record(paths, key))}
-    keys = [key for key, record in raw.items() if already.get(key) != record.sha256]
-    skipped = len(context.partition_keys) - len(keys)
+    raw = [record for key in context.partition_keys if (record := find_raw_record(paths, key))]
+    changed = [record for record in raw if already.get(record.file_key) != record.sha256]
+    skipped = len(context.partition_keys) - len(changed)
     # files are parsed, validated and stored a batch at a time, so memory does not grow with
     # the number of files; a batch is stored only once its entries passed the suite
     outcomes: list[SuiteOutcome] = []
     parsed: list[ParsedFile] = []
     preview = pl.DataFrame(schema={name: ENTRY_SCHEMA[name] for name in PREVIEW_COLUMNS})
     entries_kept = 0
-    for start in range(0, max(len(keys), 1), INGEST_BATCH_FILES):
-        batch = parse_files(
-            paths, keys[start : start + INGEST_BATCH_FILES], settings.ingest_options
-        )
+    # a run with nothing new still validates (an empty batch), so its check has a result
+    for keys in ingest_batches(changed) or [[]]:
+        batch = parse_files(paths, keys, settings.ingest_options)
         entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
         _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
         outcomes.append(outcome)

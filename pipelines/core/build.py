@@ -48,8 +48,11 @@ progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
 DEFAULT_RELEASES_KEPT = 10
-# files parsed and stored together: bounds memory on a build over thousands of files
+# files parsed and stored together: bounds memory on a build over thousands of files. A batch
+# is normalised as one frame (a few copies of its text at once), so it is bounded in bytes too:
+# 64 MiB of listings peak at about 1 GB while being normalised
 INGEST_BATCH_FILES = 250
+INGEST_BATCH_BYTES = 64 * 1024 * 1024
 # the code version that wrote the curated tables, so a later build knows whether to reuse them
 CODE_VERSION_FILE = "CODE_VERSION"
 # the suites' results of the last validated build, published with the release
@@ -77,6 +80,24 @@ def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord
         if done % PROGRESS_BATCH == 0 or done == len(landed):
             progress.info("snapshot: %d/%d files read", done, len(landed))
     return records
+
+
+def ingest_batches(records: Sequence[RawRecord]) -> list[list[str]]:
+    """The file keys of ``records``, in order, in batches of at most ``INGEST_BATCH_FILES`` files
+    and ``INGEST_BATCH_BYTES`` bytes (a larger file is a batch of its own)."""
+    batches: list[list[str]] = []
+    size = 0
+    for record in records:
+        if (
+            not batches
+            or len(batches[-1]) == INGEST_BATCH_FILES
+            or (size + record.size > INGEST_BATCH_BYTES and batches[-1])
+        ):
+            batches.append([])
+            size = 0
+        batches[-1].append(record.file_key)
+        size += record.size
+    return batches
 
 
 def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) -> list[ParsedFile]:
@@ -266,11 +287,10 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     landed, _refused = scan_landing(paths.landing_dir)
     # like the orchestrated build: only new or changed files are read
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
-    keys = [r.file_key for r in raw]
     sequence = next_ingest_sequence(paths)
     # a batch at a time, so memory does not grow with the number of files
-    for start in range(0, len(keys), INGEST_BATCH_FILES):
-        batch = parse_files(paths, keys[start : start + INGEST_BATCH_FILES], options)
+    for keys in ingest_batches(raw):
+        batch = parse_files(paths, keys, options)
         store_files(paths, batch, sequence)
         sequence += len(batch)
     tables = curate_store(paths)

@@ -100,10 +100,27 @@ def build_observations(resolved: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def build_papers(resolved: pl.LazyFrame, observations: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per paper, its descriptive fields from its most authoritative, most recent entry."""
+# an entry of the history: its file and its place in it
+ENTRY_KEY = ["source_file", "position"]
+
+
+def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
+    """Per paper, the entry its descriptive fields come from (its most authoritative, most recent
+    one) and the facts taken from the first entry that has them.
+
+    The order is decided on narrow columns and only the chosen entries' text is fetched after
+    (``build_papers``), so the history's text is never sorted or copied as a whole.
+    """
     # an API entry (it carries the arXiv id) beats a capture; then the latest listing wins
-    preferred = resolved.sort(
+    preferred = resolved.select(
+        "paper_id",
+        "resolved_arxiv_id",
+        "published_at",
+        *ENTRY_KEY,
+        "source_format",
+        "listed_on",
+        pl.col("ai_keywords").is_not_null().alias("_has_keywords"),
+    ).sort(
         pl.col("source_format") == API_FORMAT,
         pl.col("listed_on"),
         pl.col("source_file"),
@@ -111,14 +128,32 @@ def build_papers(resolved: pl.LazyFrame, observations: pl.LazyFrame) -> pl.LazyF
         descending=[True, True, True, False],
         nulls_last=True,
     )
-    descriptive = preferred.group_by("paper_id").agg(
+    return preferred.group_by("paper_id").agg(
         pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
-        pl.col("title").first(),
-        pl.col("abstract").first(),
-        pl.col("authors").first(),
+        pl.col("source_file").first(),
+        pl.col("position").first(),
         pl.col("published_at").drop_nulls().first(),
-        pl.col("ai_keywords").drop_nulls().first(),
+        pl.col("source_file").filter("_has_keywords").first().alias("_keywords_file"),
+        pl.col("position").filter("_has_keywords").first().alias("_keywords_position"),
         pl.col("source_format").unique().sort().alias("source_formats"),
+    )
+
+
+def build_papers(
+    chosen: pl.LazyFrame, texts: pl.LazyFrame, observations: pl.LazyFrame
+) -> pl.LazyFrame:
+    """One row per paper, its descriptive fields from the entries ``choose_entries`` chose.
+
+    ``texts`` holds ``ENTRY_KEY``, ``title``, ``abstract``, ``authors`` and ``ai_keywords`` of
+    (at least) the chosen entries.
+    """
+    keywords = texts.select(
+        pl.col("source_file").alias("_keywords_file"),
+        pl.col("position").alias("_keywords_position"),
+        "ai_keywords",
+    )
+    descriptive = chosen.join(texts.drop("ai_keywords"), on=ENTRY_KEY, how="left").join(
+        keywords, on=["_keywords_file", "_keywords_position"], how="left"
     )
     latest_first = observations.sort(
         "listed_on", "source_file", descending=[True, True], nulls_last=True
@@ -155,11 +190,20 @@ def build_papers(resolved: pl.LazyFrame, observations: pl.LazyFrame) -> pl.LazyF
     )
 
 
-def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per (paper, link), with where the link was found and when it was first seen."""
+def build_code_links(resolved: pl.LazyFrame, abstract_links: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (paper, link), with where the link was found and when it was first seen.
+
+    ``abstract_links`` holds ``ENTRY_KEY`` and ``abstract_links`` (the URLs in the entry's
+    abstract) of the entries whose abstract has any.
+    """
     base = resolved.select(
-        "paper_id", "listed_on", "github_repo_raw", "project_page_raw", "abstract", "capture_links"
-    )
+        "paper_id",
+        "listed_on",
+        *ENTRY_KEY,
+        "github_repo_raw",
+        "project_page_raw",
+        "capture_links",
+    ).join(abstract_links, on=ENTRY_KEY, how="left")
     candidates = pl.concat(
         [
             base.select(
@@ -183,7 +227,7 @@ def build_code_links(resolved: pl.LazyFrame) -> pl.LazyFrame:
             base.select(
                 "paper_id",
                 "listed_on",
-                urls_in_text("abstract").alias("url_raw"),
+                pl.col("abstract_links").alias("url_raw"),
                 pl.lit("abstract").alias("provenance"),
             ).explode("url_raw"),
         ]
@@ -295,10 +339,15 @@ def _derived_per_paper(
 # what curation reads of each kept listing entry
 CURATION_COLUMNS = [
     "source_file", "source_format", "page_kind", "position", "rank", "listed_on",
-    "listed_month_day", "arxiv_id", "arxiv_version", "title", "title_key", "abstract", "authors",
-    "published_at", "upvotes", "comments", "github_repo_raw", "project_page_raw", "ai_keywords",
-    "github_stars", "capture_links",
+    "listed_month_day", "arxiv_id", "arxiv_version", "title", "title_key", "published_at",
+    "upvotes", "comments", "github_repo_raw", "project_page_raw", "ai_keywords", "github_stars",
+    "capture_links",
 ]  # fmt: skip
+
+
+def _copied(text: pl.Expr) -> pl.Expr:
+    """The same strings in buffers of their own (null stays null)."""
+    return pl.concat_str([text, pl.lit("")])
 
 
 @dataclass(frozen=True)
@@ -315,15 +364,47 @@ def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> Cura
     derived again for papers whose text changed.
     """
     # the raw columns (the entry's original JSON above all) are for audit, not for curation:
-    # leaving them out of the scan keeps memory flat however long the history
+    # leaving them out of the scan keeps memory flat however long the history. The longest
+    # text, abstracts and author lists, is read apart and by streaming: the URLs of every
+    # abstract, then the text of the one entry chosen per paper
     resolved = resolve_paper_ids(entries.select(CURATION_COLUMNS)).cache()
-    observations = build_observations(resolved)
-    papers = build_papers(resolved, observations)
-    code_links = build_code_links(resolved)
-    aliases = build_paper_aliases(resolved)
-    papers_df, observations_df, links_df, aliases_df = pl.collect_all(
-        [papers, observations, code_links, aliases]
+    abstract_links = (
+        entries.select(*ENTRY_KEY, urls_in_text("abstract").alias("abstract_links"))
+        .filter(pl.col("abstract_links").list.len() > 0)
+        .collect(engine="streaming")
     )
+    observations = build_observations(resolved)
+    chosen_df, observations_df, links_df, aliases_df = pl.collect_all(
+        [
+            choose_entries(resolved),
+            observations,
+            build_code_links(resolved, abstract_links.lazy()),
+            build_paper_aliases(resolved),
+        ]
+    )
+    wanted = pl.concat(
+        [
+            chosen_df.select(ENTRY_KEY),
+            chosen_df.select(
+                pl.col("_keywords_file").alias("source_file"),
+                pl.col("_keywords_position").alias("position"),
+            ).drop_nulls(),
+        ]
+    ).unique()
+    texts = (
+        entries.select(*ENTRY_KEY, "title", "abstract", "authors", "ai_keywords")
+        .join(wanted.lazy(), on=ENTRY_KEY, how="semi")
+        .collect(engine="streaming")
+    )
+    # the kept rows' strings still point into the buffers of every entry read; copied, the
+    # whole history's text can be freed (a third of it is kept)
+    texts = texts.with_columns(
+        _copied(pl.col("title")),
+        _copied(pl.col("abstract")),
+        pl.col("authors").list.eval(_copied(pl.element())),
+        pl.col("ai_keywords").list.eval(_copied(pl.element())),
+    )
+    papers_df = build_papers(chosen_df.lazy(), texts.lazy(), observations_df.lazy()).collect()
     papers_df = flag_code_promises(papers_df, links_df)
     return CuratedTables(
         papers=papers_df,

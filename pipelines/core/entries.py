@@ -159,6 +159,8 @@ def parse_listings(
     )
     entries_of = entries.partition_by("source_file", as_dict=True, include_key=True)
     invalid_of = invalid.partition_by("source_file", as_dict=True, include_key=True)
+    # the batch-wide frames are copied into the per-file ones: free them before going on
+    del entries, invalid
     parsed = []
     for read in reads:
         kept = entries_of.get((read.file_key,), pl.DataFrame(schema=ENTRY_SCHEMA))

@@ -7,9 +7,11 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
+from pipelines.core.build import INGEST_BATCH_FILES, ingest_batches
 from pipelines.core.entries import ListingInput, parse_file, parse_listings
 from pipelines.core.landing import sha256_hex
 from pipelines.core.links import normalise_links, urls_in_text
+from pipelines.core.store import RawRecord
 from pipelines.core.text import clean_text, title_key
 from tests.conftest import CAPTURE_NAME
 
@@ -123,3 +125,17 @@ def test_files_read_together_give_what_each_gives_alone(shared_data: Path) -> No
     # every API record and capture entry of the archive, and the copy of the first file again
     assert sum(p.entries.height for p in together) == 2_993 + 69 + together[0].entries.height
     assert together[-2].file_error == "file is empty"
+
+
+def test_ingest_batches_are_bounded_in_files_and_bytes() -> None:
+    def record(key: str, size: int) -> RawRecord:
+        return RawRecord(key, "sha", size, "landed", "snapshot", None)
+
+    mib = 1024 * 1024
+    sizes = [30 * mib, 30 * mib, 30 * mib, 100 * mib, 1 * mib]
+    records = [record(f"f{n}", size) for n, size in enumerate(sizes)]
+    # 64 MiB a batch: two 30 MiB files fit, the third starts a batch, a 100 MiB file is alone
+    assert ingest_batches(records) == [["f0", "f1"], ["f2"], ["f3"], ["f4"]]
+    small = [record(f"s{n:04d}", 1_000) for n in range(INGEST_BATCH_FILES * 2 + 1)]
+    assert [len(batch) for batch in ingest_batches(small)] == [250, 250, 1]
+    assert ingest_batches([]) == []
