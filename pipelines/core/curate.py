@@ -323,7 +323,7 @@ def _derived_per_paper(
     inputs changed since the previous build; the rest are taken from it. Derivation is a pure
     function of the inputs, so the result equals a full re-derivation, row for row."""
     if previous is None or table not in previous.tables or "papers" not in previous.tables:
-        return derive(papers.select("paper_id", *inputs))
+        return _derive_in_chunks(derive, papers.select("paper_id", *inputs), key)
     before = previous.tables["papers"].select("paper_id", *inputs)
     same = (
         papers.select("paper_id", *inputs)
@@ -332,8 +332,30 @@ def _derived_per_paper(
         .select("paper_id")
     )
     kept = previous.tables[table].join(same, on="paper_id", how="semi")
-    fresh = derive(papers.join(same, on="paper_id", how="anti").select("paper_id", *inputs))
+    fresh = _derive_in_chunks(
+        derive, papers.join(same, on="paper_id", how="anti").select("paper_id", *inputs), key
+    )
     return pl.concat([kept, fresh]).sort(key)
+
+
+# papers whose text is derived at once: the working frames of claim extraction are several
+# times the size of the abstracts, so a whole history at once would set the build's peak memory
+DERIVE_CHUNK_PAPERS = 50_000
+
+
+def _derive_in_chunks(
+    derive: Callable[[pl.DataFrame], pl.DataFrame], papers: pl.DataFrame, key: list[str]
+) -> pl.DataFrame:
+    """``derive`` over ``papers`` (one row per paper), a chunk of papers at a time; a paper's
+    rows depend on that paper alone, so the result is the same as deriving all at once."""
+    if papers.height <= DERIVE_CHUNK_PAPERS:
+        return derive(papers)
+    ordered = papers.sort("paper_id")
+    parts = [
+        derive(ordered.slice(start, DERIVE_CHUNK_PAPERS))
+        for start in range(0, ordered.height, DERIVE_CHUNK_PAPERS)
+    ]
+    return pl.concat(parts).sort(key)
 
 
 # what curation reads of each kept listing entry
@@ -367,21 +389,20 @@ def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> Cura
     # leaving them out of the scan keeps memory flat however long the history. The longest
     # text, abstracts and author lists, is read apart and by streaming: the URLs of every
     # abstract, then the text of the one entry chosen per paper
-    resolved = resolve_paper_ids(entries.select(CURATION_COLUMNS)).cache()
+    resolved = (
+        resolve_paper_ids(entries.select(CURATION_COLUMNS)).collect(engine="streaming").lazy()
+    )
     abstract_links = (
         entries.select(*ENTRY_KEY, urls_in_text("abstract").alias("abstract_links"))
         .filter(pl.col("abstract_links").list.len() > 0)
         .collect(engine="streaming")
     )
-    observations = build_observations(resolved)
-    chosen_df, observations_df, links_df, aliases_df = pl.collect_all(
-        [
-            choose_entries(resolved),
-            observations,
-            build_code_links(resolved, abstract_links.lazy()),
-            build_paper_aliases(resolved),
-        ]
-    )
+    # one table at a time from the resolved entries: what one needs is freed before the next
+    chosen_df = choose_entries(resolved).collect()
+    observations_df = build_observations(resolved).collect()
+    links_df = build_code_links(resolved, abstract_links.lazy()).collect()
+    aliases_df = build_paper_aliases(resolved).collect()
+    del resolved, abstract_links
     wanted = pl.concat(
         [
             chosen_df.select(ENTRY_KEY),
@@ -391,18 +412,18 @@ def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> Cura
             ).drop_nulls(),
         ]
     ).unique()
+    # the kept rows' strings would point into the buffers of every entry read: copied as they
+    # stream by, the whole history's text is never held (a third of it is kept)
     texts = (
         entries.select(*ENTRY_KEY, "title", "abstract", "authors", "ai_keywords")
         .join(wanted.lazy(), on=ENTRY_KEY, how="semi")
+        .with_columns(
+            _copied(pl.col("title")),
+            _copied(pl.col("abstract")),
+            pl.col("authors").list.eval(_copied(pl.element())),
+            pl.col("ai_keywords").list.eval(_copied(pl.element())),
+        )
         .collect(engine="streaming")
-    )
-    # the kept rows' strings still point into the buffers of every entry read; copied, the
-    # whole history's text can be freed (a third of it is kept)
-    texts = texts.with_columns(
-        _copied(pl.col("title")),
-        _copied(pl.col("abstract")),
-        pl.col("authors").list.eval(_copied(pl.element())),
-        pl.col("ai_keywords").list.eval(_copied(pl.element())),
     )
     papers_df = build_papers(chosen_df.lazy(), texts.lazy(), observations_df.lazy()).collect()
     papers_df = flag_code_promises(papers_df, links_df)
