@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+# white space to fold into one space: a run of two or more, or a single character that is not
+# the space itself (folding a lone space into a space only costs time: most are lone spaces)
+_FOLDABLE_SPACE = r"\s{2,}|[^\S ]"
 # C0/C1 control characters (but tab and newline, folded below), zero-width and bidirectional
 # overrides: they change how text renders or compares without being content
 _INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]"
@@ -18,7 +21,7 @@ def clean_text(column: str | pl.Expr) -> pl.Expr:
         .str.replace_all(r"\\\r?\n", "\n")
         # a word broken by a hyphen at a line end is kept as one hyphenated word
         .str.replace_all(r"(\w)-\r?\n\s*(\w)", "${1}-${2}")
-        .str.replace_all(r"\s+", " ")
+        .str.replace_all(_FOLDABLE_SPACE, " ")
         .str.strip_chars()
         .str.normalize("NFC")
     )
@@ -41,6 +44,6 @@ def title_key(column: str | pl.Expr) -> pl.Expr:
         # '--', en dash, em dash and the hyphen are one separator
         .str.replace_all(r"[-\u2010-\u2015\u2212]+", " ")
         .str.replace_all(r"[^\p{L}\p{N}\s]", "")
-        .str.replace_all(r"\s+", " ")
+        .str.replace_all(_FOLDABLE_SPACE, " ")
         .str.strip_chars()
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
 from pipelines.core.build import INGEST_BATCH_FILES, ingest_batches
@@ -12,7 +14,7 @@ from pipelines.core.entries import ListingInput, parse_file, parse_listings
 from pipelines.core.landing import sha256_hex
 from pipelines.core.links import normalise_links, urls_in_text
 from pipelines.core.store import RawRecord
-from pipelines.core.text import clean_text, title_key
+from pipelines.core.text import _FOLDABLE_SPACE, clean_text, title_key
 from tests.conftest import CAPTURE_NAME
 
 
@@ -139,3 +141,13 @@ def test_ingest_batches_are_bounded_in_files_and_bytes() -> None:
     small = [record(f"s{n:04d}", 1_000) for n in range(INGEST_BATCH_FILES * 2 + 1)]
     assert [len(batch) for batch in ingest_batches(small)] == [250, 250, 1]
     assert ingest_batches([]) == []
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("ab \t\n\r\u00a0\u2009\u3000\x0b\x0c.")), max_size=30)
+)
+def test_folding_white_space_runs_equals_folding_every_white_space(texts: list[str]) -> None:
+    frame = pl.DataFrame({"t": texts}, schema={"t": pl.String})
+    every = frame.select(pl.col("t").str.replace_all(r"\s+", " "))
+    runs = frame.select(pl.col("t").str.replace_all(_FOLDABLE_SPACE, " "))
+    assert runs.equals(every)
