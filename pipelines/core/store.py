@@ -120,7 +120,13 @@ def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> 
     stem = storage_stem(parsed.file_key)
     paths.ingest_dir.mkdir(parents=True, exist_ok=True)
     _write_parquet_atomically(parsed.entries, paths.ingest_dir / f"{stem}.entries.parquet")
-    _write_parquet_atomically(parsed.rejects, paths.ingest_dir / f"{stem}.rejects.parquet")
+    rejects_path = paths.ingest_dir / f"{stem}.rejects.parquet"
+    if parsed.rejects.height:
+        _write_parquet_atomically(parsed.rejects, rejects_path)
+    else:
+        # most files reject nothing: no file is written then (one write less per landed file),
+        # and the rejects of an earlier version of the same file are gone
+        rejects_path.unlink(missing_ok=True)
     crash_point("ingest:entries-written")
     status = INGESTED if parsed.file_error is None else QUARANTINED
     if parsed.file_error is not None:
