@@ -200,7 +200,11 @@ def read_curated(paths: Paths) -> dict[str, pl.DataFrame]:
 
 
 def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
-    """Publish the tables as a release (a no-op when the latest release holds the same data)."""
+    """Publish the tables as a release (a no-op when the latest release holds the same data).
+
+    ``tables`` are the curated tables as :func:`write_curated` wrote them (or read back by
+    :func:`read_curated`): their files are copied into the release, not encoded again.
+    """
     # the file ledger is one of the tables: the sources need not be read from disk again
     sources = tables["listing_files"].select("file_key", "sha256", "size", "status").to_dicts()
     validation_file = paths.curated_dir / VALIDATION_FILE
@@ -214,6 +218,7 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
         created_at=build_time(),
         validation=validation,
         retention=releases_to_keep(),
+        written={name: paths.curated_dir / f"{name}.parquet" for name in tables},
     )
     progress.info(
         "release: %s %s", release.release_id, "published" if release.created else "unchanged"

@@ -86,6 +86,14 @@ def write_table(frame: pl.DataFrame, path: Path) -> None:
         os.fsync(handle.fileno())
 
 
+def _copy_file(source: Path, target: Path) -> None:
+    """A copy of its own (a release shares no inode with the mutable data folder), synced."""
+    with as_os_error(target):
+        shutil.copyfile(source, target)
+    with target.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
 @contextmanager
 def as_os_error(path: Path) -> Iterator[None]:
     """Polars reports a failed write (a full disk, say) as a ComputeError; callers and operators
@@ -171,8 +179,13 @@ def publish_release(
     created_at: datetime | None = None,
     validation: Sequence[Mapping[str, Any]] = (),
     retention: int | None = None,
+    written: Mapping[str, Path] | None = None,
 ) -> PublishedRelease:
     """Publish ``tables`` as a new release, unless the latest release already holds the same data.
+
+    ``written`` names, per table, a file that :func:`write_table` already wrote from exactly that
+    frame (the curated tables of the data folder): it is copied rather than encoded again, which
+    gives the same bytes in a fraction of the time.
 
     Besides one Parquet file per table and the manifest, a release holds its row-level diff
     against the previous release (``diff.parquet`` and ``CHANGELOG.md``), its Croissant metadata,
@@ -190,7 +203,10 @@ def publish_release(
         for name in sorted(tables):
             file_name = f"{name}.parquet"
             path = staging / file_name
-            write_table(tables[name], path)
+            if written is not None and name in written:
+                _copy_file(written[name], path)
+            else:
+                write_table(tables[name], path)
             table_entries[name] = _file_entry(path) | {
                 "file": file_name,
                 "rows": tables[name].height,

@@ -20,6 +20,7 @@ from pipelines.core.release import (
     next_release_id,
     publish_release,
     verify_release,
+    write_table,
 )
 from pipelines.core.settings import Paths
 from tests.conftest import copy_sample
@@ -56,6 +57,21 @@ def test_the_same_inputs_give_byte_identical_parquet_files(
         "rejects",
     ):
         assert (first / f"{name}.parquet").read_bytes() == (second / f"{name}.parquet").read_bytes()
+
+
+def test_release_tables_are_copies_of_the_curated_files_with_the_bytes_of_a_fresh_write(
+    built: Paths, tmp_path: Path
+) -> None:
+    release_dir = latest_release(built.releases_dir)
+    assert release_dir is not None
+    for name in _digests(release_dir):
+        released = release_dir / f"{name}.parquet"
+        curated = built.curated_dir / f"{name}.parquet"
+        # a copy, not a link: the release shares nothing with the mutable data folder
+        assert released.stat().st_ino != curated.stat().st_ino
+        assert released.read_bytes() == curated.read_bytes()
+        write_table(pl.read_parquet(curated), tmp_path / f"{name}.parquet")
+        assert (tmp_path / f"{name}.parquet").read_bytes() == released.read_bytes()
 
 
 def test_release_layout_manifest_and_latest_pointer(built: Paths) -> None:

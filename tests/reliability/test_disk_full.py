@@ -101,15 +101,16 @@ def test_an_enospc_while_writing_a_release_publishes_nothing(
     before = _state(tmp_paths)
     (tmp_paths.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(json.dumps(NEW_DAY))
     written: list[Path] = []
-    original = release_module.write_table
+    # the release copies the curated files it publishes
+    original = release_module._copy_file
 
-    def fails_on_the_third_table(frame, path):  # type: ignore[no-untyped-def]
+    def fails_on_the_third_table(source: Path, path: Path) -> None:
         written.append(path)
         if len(written) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        original(frame, path)
+        original(source, path)
 
-    monkeypatch.setattr(release_module, "write_table", fails_on_the_third_table)
+    monkeypatch.setattr(release_module, "_copy_file", fails_on_the_third_table)
     with pytest.raises(OSError, match="No space left on device"):
         build_everything(tmp_paths)
     assert _state(tmp_paths) == before
