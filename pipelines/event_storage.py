@@ -47,13 +47,11 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """SQLite event log storage (one database per run plus an index) that stores a batch of
     asset materialisations or observations in one transaction per database."""
 
-    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
-        super().__init__(base_dir, inst_data=inst_data)
-
     @classmethod
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> BatchedSqliteEventLogStorage:
+        # the inherited one builds the stock class, whatever class it is called on
         return cls(inst_data=inst_data, **config_value)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
@@ -78,7 +76,7 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                     raise RuntimeError("SQLite gave no id for a stored asset event")
                 event_ids.append(int(key[0]))
             self._store_asset_event_tags(conn, events, event_ids)
-            # every event of a batch is for the same asset: its entry keeps the last one
+            # as in the stock storage, each event updates its asset's entry (the last one wins)
             for event, event_id in zip(events, event_ids, strict=True):
                 self._store_asset_event(conn, event, event_id)
 
@@ -100,6 +98,7 @@ class BatchedSqliteStorage(DagsterSqliteStorage):
     def from_config_value(  # type: ignore[override]
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> BatchedSqliteStorage:
+        # the inherited one builds the stock class, whatever class it is called on
         return cls.from_local(inst_data=inst_data, **config_value)
 
     @property
