@@ -47,6 +47,7 @@ _PolarsType = pl.DataType | DataTypeClass
 # internal column names, chosen so they cannot collide with a published column
 _KEY = "__release_docs_key"
 _PREVIOUS = "__release_docs_previous"
+_HASH = "__release_docs_hash"
 
 
 def diff_tables(
@@ -120,10 +121,54 @@ def _diff_table(
     path = previous_dir / f"{name}.parquet" if previous_dir is not None else None
     if path is None or not path.is_file():
         return _rows(name, new, ADDED)
-    previous = _with_key(pl.read_parquet(path), key, name, "previous")
+    if dict(pl.read_parquet_schema(path)) == dict(new.drop(_KEY).schema):
+        return _diff_same_columns(name, path, new, key)
+    return _diff_loaded(name, pl.read_parquet(path), new, key)
+
+
+def _diff_loaded(
+    name: str, previous: pl.DataFrame, new: pl.DataFrame, key: tuple[str, ...]
+) -> pl.DataFrame:
+    """The diff of a table against its previous version held in memory (``new`` has its key)."""
+    previous = _with_key(previous, key, name, "previous")
     added = new.join(previous.select(_KEY), on=_KEY, how="anti")
     removed = previous.join(new.select(_KEY), on=_KEY, how="anti")
     changed = _changed(name, new, previous, key)
+    return pl.concat([_rows(name, added, ADDED), _rows(name, removed, REMOVED), changed])
+
+
+def _diff_same_columns(
+    name: str, path: Path, new: pl.DataFrame, key: tuple[str, ...]
+) -> pl.DataFrame:
+    """The diff of a table whose columns did not change, without holding the previous version:
+    it is streamed to one hash per row, and only rows whose hashes differ are read and compared
+    column by column (as :func:`_changed` does for any table). Equal hashes are taken as equal
+    rows: a 64-bit hash collision could hide one change among billions of rows."""
+    columns = [c for c in new.columns if c not in key and c != _KEY]
+    row_hash = pl.struct(columns).hash(seed=0) if columns else pl.lit(0, pl.UInt64)
+    previous_hashes = (
+        pl.scan_parquet(path)
+        .select(_json_key(key).alias(_KEY), row_hash.alias(_HASH))
+        .collect(engine="streaming")
+    )
+    duplicates = previous_hashes.height - previous_hashes.get_column(_KEY).n_unique()
+    if duplicates:
+        raise ValueError(f"table {name} (previous): {duplicates} row(s) repeat a key {list(key)}")
+    new_hashes = new.select(_KEY, row_hash.alias(_HASH))
+    added = new_hashes.join(previous_hashes, on=_KEY, how="anti")
+    removed = previous_hashes.join(new_hashes, on=_KEY, how="anti")
+    differing = (
+        new_hashes.join(previous_hashes, on=_KEY, how="inner", suffix=_PREVIOUS)
+        .filter(pl.col(_HASH) != pl.col(f"{_HASH}{_PREVIOUS}"))
+        .select(_KEY)
+    )
+    previous_rows = (
+        pl.scan_parquet(path)
+        .with_columns(_json_key(key).alias(_KEY))
+        .join(differing.lazy(), on=_KEY, how="semi")
+        .collect(engine="streaming")
+    )
+    changed = _changed(name, new.join(differing, on=_KEY, how="semi"), previous_rows, key)
     return pl.concat([_rows(name, added, ADDED), _rows(name, removed, REMOVED), changed])
 
 

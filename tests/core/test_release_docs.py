@@ -20,8 +20,11 @@ from pipelines.core.build import build_everything
 from pipelines.core.catalog import TABLES
 from pipelines.core.release import MANIFEST, latest_release, publish_release
 from pipelines.core.release_docs import (
+    _KEY,
     CROISSANT_1_0,
     SOURCE_LICENCES,
+    _diff_loaded,
+    _json_key,
     changelog_markdown,
     croissant_data_type,
     croissant_metadata,
@@ -618,3 +621,49 @@ def test_dataset_card_with_a_licence_the_hub_does_not_know(release: Path) -> Non
 
     assert (meta["license"], meta["license_name"]) == ("other", "mixed-see-sources")
     assert "No validation results were recorded for this release." in card
+
+
+def test_the_streamed_diff_of_unchanged_columns_equals_the_diff_in_memory(tmp_path: Path) -> None:
+    # values that compare equal or not in subtle ways: null against empty, NaN, -0.0, lists
+    schema = {
+        "id": pl.Int64,
+        "text": pl.String,
+        "tags": pl.List(pl.String),
+        "score": pl.Float64,
+        "day": pl.Date,
+    }
+    previous = pl.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6, 7, 8],
+            "text": ["a", None, "", "b", "c", "d", "e", "gone"],
+            "tags": [["x"], None, [], ["x", "y"], [""], None, ["z"], []],
+            "score": [1.0, float("nan"), 0.0, -0.0, 2.5, None, 3.0, 1.0],
+            "day": [date(2024, 5, 1)] * 7 + [None],
+        },
+        schema=schema,
+    )
+    new = pl.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6, 7, 9],
+            "text": ["a", "", None, "b", "c", "d", "E", "new"],
+            "tags": [["x"], [], None, ["y", "x"], [""], None, ["z"], None],
+            "score": [1.0, float("nan"), 0.0, 0.0, 2.5, 0.0, 3.0, None],
+            "day": [date(2024, 5, 1)] * 6 + [date(2024, 5, 2), None],
+        },
+        schema=schema,
+    )
+    previous.write_parquet(tmp_path / "things.parquet")
+    streamed = diff_tables(tmp_path, {"things": new}, {"things": ("id",)})
+    keyed = new.with_columns(_json_key(("id",)).alias(_KEY))
+    in_memory = _diff_loaded("things", previous, keyed, ("id",)).sort("table", "change", "key")
+    assert_frame_equal(streamed, in_memory)
+    assert streamed.select("key", "change", "changed_columns").rows() == [
+        ("[9]", "added", []),
+        ("[2]", "changed", ["text", "tags"]),
+        ("[3]", "changed", ["text", "tags"]),
+        # the order of a list is part of its value; -0.0 equals 0.0 and NaN equals NaN
+        ("[4]", "changed", ["tags"]),
+        ("[6]", "changed", ["score"]),
+        ("[7]", "changed", ["text", "day"]),
+        ("[8]", "removed", []),
+    ]
