@@ -161,12 +161,16 @@ def _previous_build(paths: Paths) -> PreviousBuild | None:
     marker = paths.curated_dir / CODE_VERSION_FILE
     if not marker.exists() or marker.read_text(encoding="utf-8").strip() != code_version():
         return None
+    papers = paths.curated_dir / "papers.parquet"
     try:
+        # read now, so that an unreadable file means "no previous build", not a failed one
+        pl.read_parquet_schema(papers)
         return PreviousBuild(
-            {
+            papers=pl.scan_parquet(papers),
+            tables={
                 name: pl.read_parquet(paths.curated_dir / f"{name}.parquet")
-                for name in ("papers", "claims", "paper_topics")
-            }
+                for name in ("claims", "paper_topics")
+            },
         )
     except (OSError, pl.exceptions.PolarsError):
         return None
