@@ -1,5 +1,8 @@
 """The batching SQLite event storage stores what Dagster's own SQLite storage stores."""
 
+import json
+import os
+import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -8,7 +11,13 @@ import pytest
 from dagster._core.events.log import EventLogEntry
 from dagster._core.instance.ref import InstanceRef
 
-from pipelines.cli import INSTANCE_CONFIG, INSTANCE_CONFIG_MARK
+from pipelines.cli import (
+    _EARLIER_INSTANCE_CONFIG,
+    INSTANCE_CONFIG,
+    INSTANCE_CONFIG_MARK,
+    _prepare_instance,
+)
+from pipelines.core.settings import Paths
 from pipelines.event_storage import (
     INSTANCE_ENVIRONMENT,
     BatchedSqliteEventLogStorage,
@@ -107,3 +116,36 @@ def test_an_instance_written_in_batches_opens_with_the_stock_storage(
     assert stock.pop("storage") == "SqliteEventLogStorage"
     ours.pop("storage")
     assert stock == ours
+
+
+def test_the_cli_writes_and_upgrades_only_its_own_instance_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the variables the CLI sets are restored after the test
+    monkeypatch.delenv("PAPERS_DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "elsewhere"))
+    for name in INSTANCE_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    paths = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "data")
+    config = paths.dagster_home / "dagster.yaml"
+    paths.dagster_home.mkdir(parents=True)
+    # what earlier versions wrote (the stock storage) is upgraded in place
+    config.write_text(_EARLIER_INSTANCE_CONFIG, encoding="utf-8")
+    _prepare_instance(paths)
+    written = config.read_text(encoding="utf-8")
+    assert written.startswith(INSTANCE_CONFIG_MARK)
+    assert f"base_dir: {json.dumps(str(paths.dagster_home))}" in written
+    assert os.environ["DAGSTER_HOME"] == str(paths.dagster_home)
+    for name, value in INSTANCE_ENVIRONMENT.items():
+        assert os.environ[name] == value
+    # a data folder that moved gets its own folder named again
+    moved = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "moved")
+    shutil.copytree(paths.data_dir, moved.data_dir)
+    _prepare_instance(moved)
+    moved_config = (moved.dagster_home / "dagster.yaml").read_text(encoding="utf-8")
+    assert json.dumps(str(moved.dagster_home)) in moved_config
+    assert json.dumps(str(paths.dagster_home)) not in moved_config
+    # a dagster.yaml of the operator's own (no mark) is left as it is
+    config.write_text("telemetry:\n  enabled: true\n", encoding="utf-8")
+    _prepare_instance(paths)
+    assert config.read_text(encoding="utf-8") == "telemetry:\n  enabled: true\n"
