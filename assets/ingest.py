@@ -118,8 +118,8 @@ def listing_entries(
     preview = pl.DataFrame(schema={name: ENTRY_SCHEMA[name] for name in PREVIEW_COLUMNS})
     entries_kept = 0
     # a run with nothing new still validates (an empty batch), so its check has a result
-    for keys in ingest_batches(changed) or [[]]:
-        batch = parse_files(paths, keys, settings.ingest_options)
+    for records in ingest_batches(changed) or [[]]:
+        batch = parse_files(paths, records, settings.ingest_options)
         entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
         _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
         outcomes.append(outcome)

@@ -31,7 +31,6 @@ from pipelines.core.store import (
     RawRecord,
     listing_files_table,
     load_file_records,
-    load_raw_record,
     next_ingest_sequence,
     pending_files,
     read_snapshot,
@@ -82,10 +81,10 @@ def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord
     return records
 
 
-def ingest_batches(records: Sequence[RawRecord]) -> list[list[str]]:
-    """The file keys of ``records``, in order, in batches of at most ``INGEST_BATCH_FILES`` files
-    and ``INGEST_BATCH_BYTES`` bytes (a larger file is a batch of its own)."""
-    batches: list[list[str]] = []
+def ingest_batches(records: Sequence[RawRecord]) -> list[list[RawRecord]]:
+    """``records``, in order, in batches of at most ``INGEST_BATCH_FILES`` files and
+    ``INGEST_BATCH_BYTES`` bytes (a larger file is a batch of its own)."""
+    batches: list[list[RawRecord]] = []
     size = 0
     for record in records:
         if (
@@ -95,27 +94,26 @@ def ingest_batches(records: Sequence[RawRecord]) -> list[list[str]]:
         ):
             batches.append([])
             size = 0
-        batches[-1].append(record.file_key)
+        batches[-1].append(record)
         size += record.size
     return batches
 
 
-def parse_files(paths: Paths, file_keys: Sequence[str], options: IngestOptions) -> list[ParsedFile]:
-    """Parse the snapshots of ``file_keys`` into entries and rejects (nothing stored yet)."""
-    licences: dict[str, str | None] = {}
+def parse_files(
+    paths: Paths, records: Sequence[RawRecord], options: IngestOptions
+) -> list[ParsedFile]:
+    """Parse the snapshots of ``records`` into entries and rejects (nothing stored yet)."""
 
     def snapshots() -> Iterator[ListingInput]:
-        for done, key in enumerate(file_keys, start=1):
-            raw = load_raw_record(paths, key)
-            licences[key] = raw.licence
+        for done, raw in enumerate(records, start=1):
             captured_on = date.fromisoformat(raw.captured_on) if raw.captured_on else None
-            yield ListingInput(read_snapshot(paths, raw), key, raw.sha256, captured_on)
-            if done % PROGRESS_BATCH == 0 or done == len(file_keys):
-                progress.info("parse: %d/%d files read", done, len(file_keys))
+            yield ListingInput(read_snapshot(paths, raw), raw.file_key, raw.sha256, captured_on)
+            if done % PROGRESS_BATCH == 0 or done == len(records):
+                progress.info("parse: %d/%d files read", done, len(records))
 
     parsed = parse_listings(snapshots(), options)
-    for result in parsed:
-        result.licence = licences[result.file_key]
+    for raw, result in zip(records, parsed, strict=True):
+        result.licence = raw.licence
     if parsed:
         progress.info(
             "parse: %d/%d files, %d entries kept, %d rejected",
@@ -298,8 +296,8 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
     sequence = next_ingest_sequence(paths)
     # a batch at a time, so memory does not grow with the number of files
-    for keys in ingest_batches(raw):
-        batch = parse_files(paths, keys, options)
+    for records in ingest_batches(raw):
+        batch = parse_files(paths, records, options)
         store_files(paths, batch, sequence)
         sequence += len(batch)
     tables = curate_store(paths)
