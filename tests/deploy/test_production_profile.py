@@ -340,6 +340,16 @@ def _mirror(s3: S3, url: str, local: Path) -> Mirror:
     return Mirror(url, local, exclude=("dagster", "logs"), client=s3.client())
 
 
+def _pushed_here_pulled_there(tmp_path: Path, s3: S3, bucket_name: str) -> tuple[str, Path, Path]:
+    """A data folder ``here`` pushed to a new bucket and pulled into ``there``: the URL and both."""
+    url = f"s3://{s3.new_bucket(bucket_name)}/data"
+    here = _data_folder(tmp_path / "here")
+    _mirror(s3, url, here).push()
+    there = tmp_path / "there"
+    _mirror(s3, url, there).pull()
+    return url, here, there
+
+
 def _tree(root: Path) -> dict[str, str]:
     """Every file and link under ``root``: links by target, files by sha256."""
     found = {}
@@ -390,12 +400,7 @@ def test_push_then_pull_round_trip(tmp_path: Path, s3: S3) -> None:
 
 
 def test_only_changed_files_move(tmp_path: Path, s3: S3) -> None:
-    bucket = s3.new_bucket("changes")
-    url = f"s3://{bucket}/data"
-    here = _data_folder(tmp_path / "here")
-    _mirror(s3, url, here).push()
-    there = tmp_path / "there"
-    _mirror(s3, url, there).pull()
+    url, here, there = _pushed_here_pulled_there(tmp_path, s3, "changes")
 
     # same size, other bytes: found by the file's identity, not its size alone
     duckdb = here / "warehouse" / "papers.duckdb"
@@ -469,12 +474,7 @@ def test_push_deletes_only_what_it_transferred(tmp_path: Path, s3: S3) -> None:
 
 
 def test_pull_keeps_local_changes_and_follows_remote_deletions(tmp_path: Path, s3: S3) -> None:
-    bucket = s3.new_bucket("pulls")
-    url = f"s3://{bucket}/data"
-    here = _data_folder(tmp_path / "here")
-    _mirror(s3, url, here).push()
-    there = tmp_path / "there"
-    _mirror(s3, url, there).pull()
+    url, here, there = _pushed_here_pulled_there(tmp_path, s3, "pulls")
 
     # there: a build changed the warehouse but its push is still to come
     (there / "warehouse" / "papers.duckdb").write_bytes(b"rebuilt, not pushed yet")
