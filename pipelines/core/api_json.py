@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from pipelines.core.errors import ListingError
+from pipelines.core.errors import ListingError, RejectedEntry
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
 
 # a repr-string entry above this size is refused rather than evaluated: real entries are < 100 kB
@@ -38,8 +38,8 @@ def listing_date_from_name(file_key: str) -> date | None:
         return None
 
 
-def parse_api_json(data: str, file_key: str) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
-    """Parse one API response into parsed entries, plus ``(position, reason, excerpt)`` rejects.
+def parse_api_json(data: str, file_key: str) -> tuple[pl.DataFrame, list[RejectedEntry]]:
+    """Parse one API response into parsed entries, plus its rejected entries.
 
     Raises:
         ListingError: when the file as a whole is not a daily papers response.
@@ -66,13 +66,13 @@ def parse_api_json(data: str, file_key: str) -> tuple[pl.DataFrame, list[tuple[i
         )
 
     rows: list[dict[str, Any]] = []
-    rejects: list[tuple[int, str, str]] = []
+    rejects: list[RejectedEntry] = []
     for position, item in enumerate(items, start=1):
         try:
             record = _decode_item(item)
             rows.append(_entry_row(record, position))
         except ValueError as error:
-            rejects.append((position, str(error), _excerpt(item)))
+            rejects.append(RejectedEntry(position, "entry.undecodable", str(error), _excerpt(item)))
     # timestamps arrive as ISO text and are parsed below as whole columns, not entry by entry
     as_text = {**PARSED_ENTRY_SCHEMA, **dict.fromkeys(_TIMESTAMP_COLUMNS, pl.String())}
     frame = pl.DataFrame(rows, schema=as_text)

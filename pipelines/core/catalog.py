@@ -182,6 +182,10 @@ TABLES: dict[str, TableDoc] = {
                 "source_file": "The landed file (listing_files.file_key).",
                 "source_sha256": "SHA-256 of the file's bytes.",
                 "position": "Position of the entry in the file (1 = first); null for a whole file.",
+                "field": "The field whose value made the entry unusable; null when the entry or "
+                "the file as a whole is.",
+                "rule": "The rule that refused it (title.missing, file.not_a_listing...), to group "
+                "and count by; docs/reliability.md lists them all.",
                 "reason": "What was wrong.",
                 "raw_excerpt": "The start of the rejected entry as written, for inspection.",
             },

@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.core.api_json import parse_api_json
 from pipelines.core.arxiv import arxiv_id, arxiv_version
-from pipelines.core.errors import ListingError
+from pipelines.core.errors import FILE_UNREADABLE, ListingError, RejectedEntry
 from pipelines.core.page_capture import CaptureContext, parse_page_capture
 from pipelines.core.schema import ENTRY_SCHEMA, PARSED_ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.core.text import clean_text, title_key
@@ -126,8 +126,9 @@ class _Read:
     size: int
     source_format: str | None
     parsed: pl.DataFrame
-    entry_rejects: Sequence[tuple[int | None, str, str]]
+    entry_rejects: Sequence[RejectedEntry]
     file_error: str | None = None
+    file_rule: str | None = None
 
 
 def parse_file(
@@ -166,7 +167,7 @@ def parse_listings(
         kept = entries_of.get((read.file_key,), pl.DataFrame(schema=ENTRY_SCHEMA))
         rejects = pl.concat(
             [
-                _rejects_frame(read.file_key, read.sha256, read.entry_rejects),
+                _rejects_frame(read),
                 invalid_of.get((read.file_key,), pl.DataFrame(schema=REJECT_SCHEMA)),
             ]
         ).sort("position")
@@ -201,8 +202,9 @@ def _read(item: ListingInput, options: IngestOptions) -> _Read:
             len(item.data),
             None,
             pl.DataFrame(schema=PARSED_ENTRY_SCHEMA),
-            [(None, error.reason, "")],
+            [],
             error.reason,
+            error.rule,
         )
     return _Read(item.file_key, item.sha256, len(item.data), source_format, parsed, entry_rejects)
 
@@ -264,31 +266,71 @@ def normalise_entries(
         )
     )
     identity = pl.coalesce(pl.col("arxiv_id"), pl.col("title_key"))
-    reason = (
-        pl.when(pl.col("title").fill_null("") == "")
-        .then(pl.lit("title is missing"))
-        .when(pl.col("title").str.len_chars() > MAX_TITLE_CHARS)
-        .then(
+    # (field, rule, reason) of the first check an entry fails, in this order
+    checks: list[tuple[pl.Expr, str | None, str, pl.Expr]] = [
+        (pl.col("title").fill_null("") == "", "title", "title.missing", pl.lit("title is missing")),
+        (
+            pl.col("title").str.len_chars() > MAX_TITLE_CHARS,
+            "title",
+            "title.too_long",
             pl.format(
                 "title is {} characters long, over {}",
                 pl.col("title").str.len_chars(),
                 pl.lit(MAX_TITLE_CHARS),
-            )
-        )
-        .when(pl.col("title_key").fill_null("") == "")
-        .then(pl.lit("title has no letters or digits"))
-        .when(pl.col("arxiv_id_raw").is_not_null() & pl.col("arxiv_id").is_null())
-        .then(pl.format("'{}' is not an arXiv id", pl.col("arxiv_id_raw").str.slice(0, 80)))
-        .when((pl.col("source_format") == API_FORMAT) & pl.col("arxiv_id_raw").is_null())
-        .then(pl.lit("arXiv id (paper.id) is missing"))
-        .when(pl.col("upvotes") < 0)
-        .then(pl.format("upvote count {} is negative", pl.col("upvotes")))
-        .when(pl.col("comments") < 0)
-        .then(pl.format("comment count {} is negative", pl.col("comments")))
-        .when(pl.col("_repeat"))
-        .then(pl.lit("repeats an earlier entry of the same file"))
-        .otherwise(None)
+            ),
+        ),
+        (
+            pl.col("title_key").fill_null("") == "",
+            "title",
+            "title.no_letters",
+            pl.lit("title has no letters or digits"),
+        ),
+        (
+            pl.col("arxiv_id_raw").is_not_null() & pl.col("arxiv_id").is_null(),
+            "arxiv_id",
+            "arxiv_id.invalid",
+            pl.format("'{}' is not an arXiv id", pl.col("arxiv_id_raw").str.slice(0, 80)),
+        ),
+        (
+            (pl.col("source_format") == API_FORMAT) & pl.col("arxiv_id_raw").is_null(),
+            "arxiv_id",
+            "arxiv_id.missing",
+            pl.lit("arXiv id (paper.id) is missing"),
+        ),
+        (
+            pl.col("upvotes") < 0,
+            "upvotes",
+            "upvotes.negative",
+            pl.format("upvote count {} is negative", pl.col("upvotes")),
+        ),
+        (
+            pl.col("comments") < 0,
+            "comments",
+            "comments.negative",
+            pl.format("comment count {} is negative", pl.col("comments")),
+        ),
+        (
+            pl.col("_repeat"),
+            None,
+            "entry.repeat",
+            pl.lit("repeats an earlier entry of the same file"),
+        ),
+    ]
+    reason: pl.Expr = pl.lit(
+        None, dtype=pl.Struct({"field": pl.String, "rule": pl.String, "reason": pl.String})
     )
+    for condition, field, rule, message in reversed(checks):
+        reason = (
+            pl.when(condition)
+            .then(
+                pl.struct(
+                    pl.lit(field, dtype=pl.String).alias("field"),
+                    pl.lit(rule).alias("rule"),
+                    message.alias("reason"),
+                )
+            )
+            .otherwise(reason)
+        )
     frame = (
         frame.sort("_file", "position")
         .with_columns((~identity.is_first_distinct()).over("_file").alias("_repeat"))
@@ -304,7 +346,9 @@ def normalise_entries(
         pl.col("source_file"),
         pl.col("source_sha256"),
         pl.col("position"),
-        pl.col("reject_reason").alias("reason"),
+        pl.col("reject_reason").struct.field("field"),
+        pl.col("reject_reason").struct.field("rule"),
+        pl.col("reject_reason").struct.field("reason"),
         pl.coalesce(pl.col("title_raw"), pl.col("raw_entry"), pl.lit(""))
         .str.slice(0, 300)
         .alias("raw_excerpt"),
@@ -312,19 +356,25 @@ def normalise_entries(
     return kept, invalid
 
 
-def _rejects_frame(
-    file_key: str, sha256: str, rejects: Sequence[tuple[int | None, str, str]]
-) -> pl.DataFrame:
+def _rejects_frame(read: _Read) -> pl.DataFrame:
+    """The rejects a parser reported: the whole file, or single entries of it."""
+    rows: list[tuple[int | None, str | None, str, str, str]] = [
+        (item.position, None, item.rule, item.reason, item.excerpt) for item in read.entry_rejects
+    ]
+    if read.file_error is not None:
+        rows.append((None, None, read.file_rule or FILE_UNREADABLE, read.file_error, ""))
     return pl.DataFrame(
         [
             {
-                "source_file": file_key,
-                "source_sha256": sha256,
+                "source_file": read.file_key,
+                "source_sha256": read.sha256,
                 "position": position,
+                "field": field,
+                "rule": rule,
                 "reason": reason,
                 "raw_excerpt": excerpt,
             }
-            for position, reason, excerpt in rejects
+            for position, field, rule, reason, excerpt in rows
         ],
         schema=REJECT_SCHEMA,
     )

@@ -42,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from pipelines.core.errors import ListingError
+from pipelines.core.errors import ListingError, RejectedEntry
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
 
 _MONTH_NAMES = (
@@ -207,8 +207,8 @@ class CaptureContext:
 
 def parse_page_capture(
     text: str, context: CaptureContext
-) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
-    """Parse one capture into parsed entries plus ``(position, reason, excerpt)`` rejects.
+) -> tuple[pl.DataFrame, list[RejectedEntry]]:
+    """Parse one capture into parsed entries plus its rejected entries.
 
     Raises:
         ListingError: when the text holds no paper at all.
@@ -223,7 +223,7 @@ def parse_page_capture(
     page = _Page.resolve(header, preamble, context)
 
     rows: list[dict[str, object]] = []
-    rejects: list[tuple[int, str, str]] = []
+    rejects: list[RejectedEntry] = []
     with_abstract = sum(1 for block in blocks if block.abstract)
     for position, block in enumerate(blocks, start=1):
         raw = "\n".join(lines[block.first : block.last + 1])
@@ -236,11 +236,13 @@ def parse_page_capture(
             others_have_abstracts=with_abstract > (1 if block.abstract else 0),
         )
         if reason is not None:
-            rejects.append((position, reason, (title or raw)[:300]))
+            rejects.append(RejectedEntry(position, *reason, (title or raw)[:300]))
             continue
         rows.append(_row(block, position, title, raw, page))
     if not rows and not rejects:
-        raise ListingError(context.file_key, "no paper found in this page capture")
+        raise ListingError(
+            context.file_key, "no paper found in this page capture", rule="capture.no_paper"
+        )
     return pl.DataFrame(rows, schema=PARSED_ENTRY_SCHEMA), rejects
 
 
@@ -1020,19 +1022,25 @@ def _month_day(day: date | None) -> str | None:
 
 def _reject_reason(
     block: _Block, *, is_last: bool, cut: bool, cut_mid_entry: bool, others_have_abstracts: bool
-) -> str | None:
-    """Why a block is not a complete paper, or None when it is."""
+) -> tuple[str, str] | None:
+    """Why a block is not a complete paper, as ``(rule, reason)``, or None when it is."""
     title = "\n".join(block.title)
     if is_last and cut and (cut_mid_entry or not block.abstract):
-        return f"{CUT_OFF} (the capture was truncated)"
+        return "capture.cut_off", f"{CUT_OFF} (the capture was truncated)"
     if len(title) > MAX_TITLE_CHARS:
-        return f"expected a title line, found {len(title):,} characters of text"
+        return (
+            "capture.title_too_long",
+            f"expected a title line, found {len(title):,} characters of text",
+        )
     if block.abstract:
         return None
     if is_last and (others_have_abstracts or not block.has_meta):
-        return f"{CUT_OFF}: the text ends after its title and metadata, with no abstract"
+        return (
+            "capture.cut_off",
+            f"{CUT_OFF}: the text ends after its title and metadata, with no abstract",
+        )
     # a card without an abstract (a daily listing shows none) is a paper when it has metadata
-    return None if block.has_meta else "title without an abstract"
+    return None if block.has_meta else ("capture.no_abstract", "title without an abstract")
 
 
 def _row(block: _Block, position: int, title: str, raw: str, page: _Page) -> dict[str, object]:

@@ -65,6 +65,8 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "source_sha256": pl.String(),
     "position": pl.Int32(),
+    "field": pl.String(),
+    "rule": pl.String(),
     "reason": pl.String(),
     "raw_excerpt": pl.String(),
 }

@@ -284,8 +284,8 @@ def test_plain_blocks_repeated_in_a_row_count_once() -> None:
 def test_a_truncation_marker_rejects_the_cut_entry() -> None:
     frame, rejects = _parse((CAPTURES / "truncated_marker.md").read_text(encoding="utf-8"))
     assert frame["title_raw"].to_list() == ["Complete Paper"]
-    assert [(position, excerpt) for position, _, excerpt in rejects] == [(2, "Cut Paper")]
-    assert "cut off" in rejects[0][1]
+    assert [(r.position, r.excerpt) for r in rejects] == [(2, "Cut Paper")]
+    assert "cut off" in rejects[0].reason and rejects[0].rule == "capture.cut_off"
 
 
 def test_a_truncation_marker_after_a_complete_entry_keeps_it() -> None:
@@ -294,14 +294,14 @@ def test_a_truncation_marker_after_a_complete_entry_keeps_it() -> None:
     assert (frame.height, rejects) == (2, [])
     frame, rejects = _parse(text + "## Three\n\n[Content truncated: 2,000 characters]\n")
     assert frame.height == 2
-    assert [(position, "cut off" in reason) for position, reason, _ in rejects] == [(3, True)]
+    assert [(r.position, "cut off" in r.reason) for r in rejects] == [(3, True)]
 
 
 def test_a_capture_that_ends_after_a_title_and_its_metadata() -> None:
     frame, rejects = _parse((CAPTURES / "truncated_end.txt").read_text(encoding="utf-8"))
     assert frame["title_raw"].to_list() == ["A Complete Paper"]
-    assert [(position, excerpt) for position, _, excerpt in rejects] == [(2, "A Paper Cut Off")]
-    assert "cut off" in rejects[0][1]
+    assert [(r.position, r.excerpt) for r in rejects] == [(2, "A Paper Cut Off")]
+    assert "cut off" in rejects[0].reason and rejects[0].rule == "capture.cut_off"
 
 
 @pytest.mark.parametrize(
@@ -385,7 +385,7 @@ def test_any_text_parses_to_the_schema_or_is_refused(text: str, captured_on: dat
         return
     assert dict(frame.schema) == PARSED_ENTRY_SCHEMA
     assert frame.height + len(rejects) > 0
-    positions = sorted([*frame["position"].to_list(), *(p for p, _, _ in rejects)])
+    positions = sorted([*frame["position"].to_list(), *(r.position for r in rejects)])
     assert positions == list(range(1, len(positions) + 1))
     again, again_rejects = _parse(text, captured_on)
     assert again.equals(frame) and again_rejects == rejects
