@@ -11,19 +11,33 @@ from collections.abc import Iterator
 import dagster as dg
 import polars as pl
 
-from assets.metadata import column_schema, markdown_preview
+from assets.metadata import column_schema, counts_markdown, markdown_preview
 from expectations import suites
 from expectations.checks import check_result, check_spec, run_suite_check
 from expectations.validation import SuiteOutcome
-from pipelines.core.build import ingest_batches, parse_files, snapshot_files, store_files
+from pipelines.core.breaker import (
+    RuleCount,
+    RunVerdict,
+    count_by_rule,
+    merge_counts,
+    run_verdict,
+)
+from pipelines.core.build import (
+    finish_ingest,
+    ingest_batches,
+    parse_files,
+    snapshot_files,
+    store_files,
+)
 from pipelines.core.entries import ParsedFile
 from pipelines.core.landing import scan_landing
 from pipelines.core.locking import exclusive_build
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.core.store import (
-    INGESTED,
+    FileRecord,
     find_raw_record,
     forget_raw_record,
+    is_current,
     load_file_records,
     next_ingest_sequence,
 )
@@ -87,6 +101,35 @@ def raw_listing_files(
     )
 
 
+# the run-level circuit breaker as a check: it blocks publishing only on drift (breaker.py)
+REJECT_SHARE_CHECK = dg.AssetCheckSpec(
+    name="reject_share",
+    asset="listing_entries",
+    blocking=True,
+    description="The share of entries this run rejected, across all its files. Over the "
+    "threshold (a change upstream, not dirt) it fails as an ERROR and blocks publishing; under "
+    "it, rejects are reported as a WARN.",
+)
+
+
+def reject_share_result(verdict: RunVerdict) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=REJECT_SHARE_CHECK.name,
+        asset_key="listing_entries",
+        passed=verdict.entries_rejected == 0,
+        severity=dg.AssetCheckSeverity.ERROR if verdict.blocked else dg.AssetCheckSeverity.WARN,
+        description=verdict.describe(),
+        metadata={
+            "entries_read": verdict.entries_read,
+            "entries_rejected": verdict.entries_rejected,
+            "share": dg.MetadataValue.float(round(verdict.share, 4)),
+            "threshold": dg.MetadataValue.float(verdict.limit),
+            "blocked": verdict.blocked,
+            "by_rule": dg.MetadataValue.md(counts_markdown(verdict.by_rule)),
+        },
+    )
+
+
 @dg.asset(
     partitions_def=listing_files_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -95,7 +138,11 @@ def raw_listing_files(
     kinds={"polars", "parquet"},
     owners=OWNERS,
     metadata={"dagster/column_schema": column_schema(ENTRY_SCHEMA)},
-    check_specs=[check_spec(suites.LISTING_ENTRIES)],
+    check_specs=[
+        check_spec(suites.LISTING_ENTRIES),
+        check_spec(suites.LISTING_ENTRIES_WARN),
+        REJECT_SHARE_CHECK,
+    ],
 )
 def listing_entries(
     context: dg.AssetExecutionContext, settings: PipelineSettings
@@ -106,43 +153,60 @@ def listing_entries(
     cannot be read at all is quarantined. A file whose bytes were already ingested is skipped."""
     paths = settings.paths
     records = load_file_records(paths)
-    already = {r.file_key: r.sha256 for r in records if r.status == INGESTED}
+    ingested = {record.file_key: record for record in records}
     sequence = next_ingest_sequence(paths, records)
     raw = [record for key in context.partition_keys if (record := find_raw_record(paths, key))]
-    changed = [record for record in raw if already.get(record.file_key) != record.sha256]
+    changed = [
+        record
+        for record in raw
+        if record.file_key not in ingested
+        or not is_current(ingested[record.file_key], record.sha256)
+    ]
     skipped = len(context.partition_keys) - len(changed)
     # files are parsed, validated and stored a batch at a time, so memory does not grow with
     # the number of files; a batch is stored only once its entries passed the suite
     outcomes: list[SuiteOutcome] = []
+    warnings: list[SuiteOutcome] = []
     parsed: list[ParsedFile] = []
+    stored: list[FileRecord] = []
     preview = pl.DataFrame(schema={name: ENTRY_SCHEMA[name] for name in PREVIEW_COLUMNS})
     entries_kept = 0
+    repairs_by_rule: tuple[RuleCount, ...] = ()
     # a run with nothing new still validates (an empty batch), so its check has a result
     for records in ingest_batches(changed) or [[]]:
         batch = parse_files(paths, records, settings.ingest_options)
         entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
         _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
         outcomes.append(outcome)
+        warnings.append(run_suite_check(entries, suites.LISTING_ENTRIES_WARN)[1])
         if not outcome.success:
             context.log.error(f"entries not stored, validation failed: {outcome.describe()}")
             break
         with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-            store_files(paths, batch, sequence)
+            stored += store_files(paths, batch, sequence)
         sequence += len(batch)
         entries_kept += entries.height
         if preview.height < PREVIEW_ROWS:
             preview = pl.concat([preview, entries.head(PREVIEW_ROWS).select(PREVIEW_COLUMNS)])
+        repairs_by_rule = merge_counts(
+            repairs_by_rule,
+            count_by_rule(pl.concat([p.repairs for p in batch]), "value_before"),
+        )
         # what is kept per file is small: the entries themselves are on disk now
         parsed.extend(p.without_entries() for p in batch)
-    with_rejects = [p.rejects for p in parsed if p.rejects.height][:PREVIEW_ROWS]
-    rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *with_rejects]).head(PREVIEW_ROWS)
+    verdict = run_verdict([p.rejects for p in parsed], sum(p.entries_read for p in parsed))
+    if all(outcome.success for outcome in outcomes):
+        with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
+            verdict = finish_ingest(paths, parsed, stored)
+    all_rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])
     yield dg.MaterializeResult(
         metadata={
             "dagster/row_count": dg.MetadataValue.int(entries_kept),
             "preview": dg.MetadataValue.md(markdown_preview(preview, rows=PREVIEW_ROWS)),
-            "rejects": dg.MetadataValue.md(
-                markdown_preview(rejects.drop("source_sha256"), rows=PREVIEW_ROWS)
+            "rejects_by_rule": dg.MetadataValue.md(
+                counts_markdown(count_by_rule(all_rejects, "reason"))
             ),
+            "repairs_by_rule": dg.MetadataValue.md(counts_markdown(repairs_by_rule)),
             "quarantined": dg.MetadataValue.json(
                 [
                     {"file_key": p.file_key, "reason": p.file_error}
@@ -155,6 +219,9 @@ def listing_entries(
             "files_quarantined": sum(p.file_error is not None for p in parsed),
             "entries_kept": entries_kept,
             "entries_rejected": sum(p.entry_rejects for p in parsed),
+            "entries_repaired": sum(count.count for count in repairs_by_rule),
         }
     )
     yield check_result(suites.LISTING_ENTRIES, outcomes)
+    yield check_result(suites.LISTING_ENTRIES_WARN, warnings)
+    yield reject_share_result(verdict)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 import polars as pl
 
+from pipelines.core.breaker import RuleCount
+
 PREVIEW_ROWS = 10
 # long text would make the preview unreadable in the UI
 PREVIEW_CELL_CHARS = 60
+# rules listed in the grouped counts of rejects and repairs (there are about a hundred)
+RULES_IN_METADATA = 30
 
 
 def column_schema(schema: pl.Schema | dict[str, pl.DataType]) -> dg.TableSchema:
@@ -35,6 +40,20 @@ def markdown_preview(frame: pl.DataFrame, rows: int = PREVIEW_ROWS) -> str:
     for row in head.iter_rows():
         lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
     return "\n".join(lines)
+
+
+def counts_markdown(counts: Sequence[RuleCount]) -> str:
+    """Rejects or repairs grouped by rule, most frequent first, each with an example."""
+    if not counts:
+        return "none"
+    return markdown_preview(
+        pl.DataFrame(
+            [(c.rule, c.count, c.example) for c in counts],
+            schema={"rule": pl.String(), "count": pl.Int64(), "example": pl.String()},
+            orient="row",
+        ),
+        rows=RULES_IN_METADATA,
+    )
 
 
 def _cell(value: object) -> str:

@@ -1,7 +1,12 @@
 """The expectation suites, built in Python, one or two per table, with the frame each one reads.
 
-An ERROR suite blocks publishing when it fails; a WARN suite reports oddities analysts should
-see. Thresholds are named constants with the reason for their value. A suite names the columns
+An ERROR suite checks the pipeline's own invariants: keys present and unique, foreign keys, the
+accounting of every file, claim spans, and the formats and bounds the field contracts
+(pipelines/core/contracts.py) guarantee. Its failure means the pipeline broke something, so it
+blocks publishing. Bounds that real data can exceed (a listing dated in the future, a very short
+title, a paper listed for months) are in WARN suites, which report and never block: dirt from
+upstream is repaired or rejected by the contracts, where it is. Thresholds are named constants
+with the reason for their value. A suite names the columns
 it reads; long text is checked by length only and cross-table rules (foreign keys, accounting)
 through boolean columns derived with Polars, so validation converts no long text to pandas.
 """
@@ -17,7 +22,13 @@ import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID
 from pipelines.core.claims import CLAIM_UNITS
-from pipelines.core.entries import MAX_TITLE_CHARS as ENTRY_MAX_TITLE_CHARS
+from pipelines.core.contracts import (
+    DROPPED,
+    MAX_ABSTRACT_CHARS,
+    MAX_COUNT,
+    MAX_TITLE_CHARS,
+    REPAIRED,
+)
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -26,11 +37,8 @@ if TYPE_CHECKING:
 EARLIEST_LISTING = dt.datetime(2017, 1, 1)
 # a listing is dated at most a day or two ahead of UTC (time zones of the capturing machine)
 LISTING_DAYS_AHEAD = 2
-# entries with longer titles are rejected at parsing, so a longer one here is a bug
-MAX_TITLE_CHARS = ENTRY_MAX_TITLE_CHARS
-MIN_TITLE_CHARS = 3
-# arXiv abstracts are limited to 1920 characters; captures and the API add little, so 10k is absurd
-MAX_ABSTRACT_CHARS = 10_000
+# real titles have a few words; a shorter one ("AI") is possible but worth a look
+MIN_PLAUSIBLE_TITLE_CHARS = 3
 # the archive's papers link at most 3 repositories; more usually means a survey's list of links
 MAX_PLAUSIBLE_REPOSITORIES = 5
 # a real abstract is rarely under 300 characters; under 100 is a cut-off or a placeholder
@@ -93,13 +101,24 @@ def _listing_dates(column: str) -> Any:
 
 
 def _title_lengths() -> list[Any]:
+    """The lengths the title and abstract contracts guarantee (a longer title rejects its entry,
+    a longer abstract is dropped)."""
     e = _gx()
     return [
         e.ExpectColumnValuesToNotBeNull(column="title_length"),
         e.ExpectColumnValuesToBeBetween(
-            column="title_length", min_value=MIN_TITLE_CHARS, max_value=MAX_TITLE_CHARS
+            column="title_length", min_value=1, max_value=MAX_TITLE_CHARS
         ),
         e.ExpectColumnValuesToBeBetween(column="abstract_length", max_value=MAX_ABSTRACT_CHARS),
+    ]
+
+
+def _counts(*columns: str) -> list[Any]:
+    """The range the count contract guarantees: unusable counts are dropped."""
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=MAX_COUNT)
+        for column in columns
     ]
 
 
@@ -124,9 +143,15 @@ def _listing_entries() -> list[Any]:
         e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=ARXIV_ID_FORMAT),
         e.ExpectColumnValuesToNotBeNull(column="title_key"),
         *_title_lengths(),
-        e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
-        e.ExpectColumnValuesToBeBetween(column="comments", min_value=0),
+        *_counts("upvotes", "comments"),
+    ]
+
+
+def _listing_entries_warn() -> list[Any]:
+    e = _gx()
+    return [
         _listing_dates("listed_on"),
+        e.ExpectColumnValuesToBeBetween(column="title_length", min_value=MIN_PLAUSIBLE_TITLE_CHARS),
     ]
 
 
@@ -139,8 +164,6 @@ def _papers() -> list[Any]:
         e.ExpectColumnValuesToBeUnique(column="arxiv_id"),
         e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=ARXIV_ID_FORMAT),
         *_title_lengths(),
-        _listing_dates("first_listed_on"),
-        _listing_dates("last_listed_on"),
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="last_listed_on",
             column_B="first_listed_on",
@@ -149,7 +172,7 @@ def _papers() -> list[Any]:
         ),
         e.ExpectColumnValuesToBeBetween(column="best_rank", min_value=1),
         e.ExpectColumnValuesToBeBetween(column="times_listed", min_value=1),
-        e.ExpectColumnValuesToBeBetween(column="peak_upvotes", min_value=0),
+        *_counts("peak_upvotes"),
     ]
 
 
@@ -175,6 +198,9 @@ def _papers_warn() -> list[Any]:
             column="abstract_length", min_value=MIN_PLAUSIBLE_ABSTRACT_CHARS
         ),
         e.ExpectColumnValuesToBeBetween(column="days_listed", max_value=MAX_PLAUSIBLE_DAYS_LISTED),
+        _listing_dates("first_listed_on"),
+        _listing_dates("last_listed_on"),
+        e.ExpectColumnValuesToBeBetween(column="title_length", min_value=MIN_PLAUSIBLE_TITLE_CHARS),
     ]
 
 
@@ -189,8 +215,7 @@ def _observations() -> list[Any]:
             ignore_row_if="any_value_is_missing",
         ),
         e.ExpectColumnValuesToBeBetween(column="rank", min_value=1),
-        e.ExpectColumnValuesToBeBetween(column="upvotes", min_value=0),
-        _listing_dates("listed_on"),
+        *_counts("upvotes"),
     ]
 
 
@@ -254,6 +279,19 @@ def _rejects() -> list[Any]:
     ]
 
 
+def _repairs() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="source_file"),
+        e.ExpectColumnValuesToBeInSet(column="file_known", value_set=[True]),
+        e.ExpectColumnValuesToBeBetween(column="position", min_value=1),
+        e.ExpectColumnValuesToNotBeNull(column="field"),
+        e.ExpectColumnValuesToNotBeNull(column="rule"),
+        e.ExpectColumnValuesToBeInSet(column="action", value_set=[REPAIRED, DROPPED]),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["source_file", "position", "field", "rule"]),
+    ]
+
+
 def _claim_spans(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     """``span_in_abstract``: the evidence is exactly the abstract's text at the claim's span."""
     abstracts = tables["papers"].select("paper_id", "abstract")
@@ -304,10 +342,18 @@ LISTING_ENTRIES = SuiteSpec(
     name="listing_entries.error",
     table="listing_entries",
     columns=("source_file", "source_format", "position", "rank", "arxiv_id", "title_key",
-             "upvotes", "comments", "listed_on"),
+             "upvotes", "comments"),
     length_columns=("title", "abstract"),
     expectations=_listing_entries,
 )  # fmt: skip
+LISTING_ENTRIES_WARN = SuiteSpec(
+    name="listing_entries.warn",
+    table="listing_entries",
+    columns=("listed_on",),
+    length_columns=("title",),
+    expectations=_listing_entries_warn,
+    severity="WARN",
+)
 PAPERS = SuiteSpec(
     name="papers.error",
     table="papers",
@@ -319,8 +365,8 @@ PAPERS = SuiteSpec(
 PAPERS_WARN = SuiteSpec(
     name="papers.warn",
     table="papers",
-    columns=("paper_id", "days_listed", "repository_count"),
-    length_columns=("abstract",),
+    columns=("paper_id", "days_listed", "repository_count", "first_listed_on", "last_listed_on"),
+    length_columns=("title", "abstract"),
     expectations=_papers_warn,
     derive=_repository_counts,
     severity="WARN",
@@ -360,7 +406,13 @@ REJECTS = SuiteSpec(
     expectations=_rejects,
     derive=_known_file,
 )
-
+REPAIRS = SuiteSpec(
+    name="repairs.error",
+    table="repairs",
+    columns=("source_file", "file_known", "position", "field", "rule", "action"),
+    expectations=_repairs,
+    derive=_known_file,
+)
 CLAIMS = SuiteSpec(
     name="claims.error",
     table="claims",
@@ -379,5 +431,5 @@ PAPER_TOPICS = SuiteSpec(
 # the suites run on the curated tables, in this order
 CURATED_SUITES = (
     PAPERS, PAPERS_WARN, OBSERVATIONS, CODE_LINKS, PAPER_ALIASES, CLAIMS, PAPER_TOPICS,
-    LISTING_FILES, REJECTS,
+    LISTING_FILES, REJECTS, REPAIRS,
 )  # fmt: skip

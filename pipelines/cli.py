@@ -30,8 +30,9 @@ from pipelines.core.object_store import MirrorError, SyncReport
 from pipelines.core.release import LATEST, verify_release
 from pipelines.core.settings import Locations, Paths, locations_from_env, paths_from_env
 
-# rejects listed on the screen after a build; the rest are in the rejects table
-REJECTS_SHOWN = 10
+# rules of rejects and repairs listed on the screen after a build, the most frequent first; the
+# rest are in the rejects and repairs tables
+RULES_SHOWN = 10
 # the first line marks a dagster.yaml this command wrote, and may rewrite (say, when the data
 # folder has moved); delete the line to keep a dagster.yaml of your own unchanged
 INSTANCE_CONFIG_MARK = "# the Dagster instance of this data folder, written by trending-papers"
@@ -112,7 +113,7 @@ def _build(paths: Paths, progress: logging.Logger) -> None:
     if not result.success:
         _report_failure(result, log_path)
         sys.exit(1)
-    _report_summary(paths, log_path, result.run_id)
+    _report_summary(paths, log_path, result)
 
 
 @main.command()
@@ -297,19 +298,41 @@ def _report_failure(
     log_path: Path,
     what: str = "BUILD FAILED: nothing was published in this run.",
 ) -> None:
-    from dagster import ExecuteInProcessResult
+    from dagster import AssetCheckSeverity, ExecuteInProcessResult
 
     assert isinstance(result, ExecuteInProcessResult)
     click.echo(f"\n{what}", err=True)
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    for evaluation in failed:
+        if evaluation.severity != AssetCheckSeverity.ERROR:
+            continue
+        if evaluation.check_name == "reject_share":
+            click.echo(f"  too many rejects: {evaluation.description}", err=True)
+            by_rule = evaluation.metadata.get("by_rule")
+            if by_rule is not None:
+                _echo_counts(str(by_rule.value), err=True)
             click.echo(
-                f"  check {evaluation.check_name} failed: {evaluation.description}", err=True
+                "  look at an entry:  trending-papers inspect <file> --entry <position>\n"
+                "  if these files are right to reject, publish the rest with "
+                "PAPERS_MAX_REJECT_SHARE=1 make run",
+                err=True,
+            )
+        else:
+            click.echo(
+                f"  invariant broken, check {evaluation.check_name}: {evaluation.description}",
+                err=True,
+            )
+            click.echo(
+                "  the pipeline itself produced this (data from upstream cannot break it); "
+                "the check's failing values are in the log and the UI",
+                err=True,
             )
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             error = event.step_failure_data.error
             message = error.message.strip() if error else "unknown error"
+            if "AssetCheckFailedError" in message:
+                continue  # the failed check is reported above, with its reason
             click.echo(f"  step {event.step_key}: {message.splitlines()[0]}", err=True)
             if "No space left on device" in message:
                 click.echo(
@@ -317,17 +340,42 @@ def _report_failure(
                     "(the previous release and warehouse are untouched)",
                     err=True,
                 )
+    _report_warnings(result, err=True)
     click.echo(f"  full log: {log_path}", err=True)
 
 
-def _report_summary(paths: Paths, log_path: Path, run_id: str) -> None:
+def _report_warnings(result: object, *, err: bool = False) -> None:
+    """WARN checks that failed: oddities worth a look, never a reason for a failure."""
+    from dagster import AssetCheckSeverity, ExecuteInProcessResult
+
+    assert isinstance(result, ExecuteInProcessResult)
+    warned = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == AssetCheckSeverity.WARN
+    ]
+    if warned:
+        click.echo("  warnings (reported, not blocking):", err=err)
+    for evaluation in warned:
+        click.echo(f"    {evaluation.check_name}: {evaluation.description}", err=err)
+
+
+def _echo_counts(table: str, *, err: bool = False) -> None:
+    """A Markdown table of counts by rule (assets.metadata.counts_markdown) as indented lines."""
+    for line in table.splitlines()[2 : 2 + RULES_SHOWN]:
+        rule, count, example = (cell.strip() for cell in line.strip("|").split(" | ", 2))
+        click.echo(f"    {rule} x{count}, e.g. {example}", err=err)
+
+
+def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
     import polars as pl
+
+    from pipelines.core.breaker import count_by_rule
 
     files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
     papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
-    rejects = pl.read_parquet(
-        paths.curated_dir / "rejects.parquet", columns=["source_file", "position", "reason"]
-    )
+    rejects = pl.read_parquet(paths.curated_dir / "rejects.parquet")
+    repairs = pl.read_parquet(paths.curated_dir / "repairs.parquet")
     by_status = dict(files.group_by("status").len().iter_rows())
     latest = (paths.releases_dir / LATEST).resolve()
     click.echo("")
@@ -346,15 +394,32 @@ def _report_summary(paths: Paths, log_path: Path, run_id: str) -> None:
     click.echo(
         f"  rejects:       {rejects.height:,} (table rejects; quarantine: {paths.quarantine_dir})"
     )
-    for source_file, position, reason in rejects.head(REJECTS_SHOWN).iter_rows():
-        where = source_file if position is None else f"{source_file}, entry {position}"
-        click.echo(f"    {where}: {reason}")
-    if rejects.height > REJECTS_SHOWN:
-        click.echo(f"    ... and {rejects.height - REJECTS_SHOWN:,} more in the rejects table")
+    for count in count_by_rule(rejects, "reason")[:RULES_SHOWN]:
+        click.echo(f"    {count.rule} x{count.count}, e.g. {count.example}")
+    click.echo(f"  repairs:       {repairs.height:,} values repaired or dropped (table repairs)")
+    for count in count_by_rule(repairs, "value_before")[:RULES_SHOWN]:
+        click.echo(f"    {count.rule} x{count.count}, e.g. {count.example}")
+    if rejects.height or repairs.height:
+        click.echo("    look at one: trending-papers inspect <file> [--entry <position>]")
+    _report_warnings(result)
     click.echo(f"  release:       {latest}")
     click.echo(f"  warehouse:     {paths.warehouse_path}")
-    click.echo(f"  dagster run:   {run_id} (make ui to browse it)")
+    click.echo(f"  dagster run:   {result.run_id} (make ui to browse it)")  # type: ignore[attr-defined]
     click.echo(f"  full log:      {log_path}")
+
+
+@main.command()
+@click.argument("file_key")
+@click.option("--entry", "position", type=int, help="Show this entry (1 = first) as written.")
+def inspect(file_key: str, position: int | None) -> None:
+    """What became of a landed file: its status, rejects and repairs, and an entry as written."""
+    from pipelines.core.inspect import describe_file
+
+    paths = _locations().paths
+    try:
+        click.echo(describe_file(paths, file_key, position))
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.core.breaker import RunVerdict, run_verdict
 from pipelines.core.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.curate import PreviousBuild, curate
 from pipelines.core.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
@@ -36,10 +37,12 @@ from pipelines.core.store import (
     read_snapshot,
     rejects_table,
     remove_leftovers,
+    repairs_table,
     scan_entries,
     snapshot_landed,
     store_parsed,
     with_duplicates_marked,
+    write_ingest_records,
 )
 from pipelines.core.warehouse import build_warehouse
 
@@ -128,7 +131,8 @@ def parse_files(
 def store_files(
     paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int | None = None
 ) -> list[FileRecord]:
-    """Store parsed files, numbered in ingest order from ``first_sequence``.
+    """Store parsed files, numbered in ingest order from ``first_sequence``; they count as
+    ingested once :func:`finish_ingest` records them.
 
     A build storing several batches passes the running number: finding the next one reads every
     ingest record, which costs once per build, not once per batch.
@@ -139,6 +143,29 @@ def store_files(
     return [store_parsed(paths, item, first + index) for index, item in enumerate(parsed)]
 
 
+class BuildBlocked(RuntimeError):
+    """The rejects of a run passed the run's threshold (see breaker.py): nothing is recorded."""
+
+    def __init__(self, verdict: RunVerdict) -> None:
+        self.verdict = verdict
+        super().__init__(verdict.describe())
+
+
+def finish_ingest(
+    paths: Paths, parsed: Sequence[ParsedFile], records: Sequence[FileRecord]
+) -> RunVerdict:
+    """Judge a run's rejects, and record its files as ingested unless the verdict blocks it.
+
+    ``parsed`` may have released its entries (``ParsedFile.without_entries``): only counts and
+    rejects are read.
+    """
+    verdict = run_verdict([item.rejects for item in parsed], sum(p.entries_read for p in parsed))
+    progress.info("ingest: %s", verdict.describe())
+    if not verdict.blocked:
+        write_ingest_records(paths, records)
+    return verdict
+
+
 def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
     """Build every published table from all ingested files."""
     records = with_duplicates_marked(load_file_records(paths))
@@ -147,6 +174,7 @@ def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
     tables["rejects"] = rejects_table(paths, records)
+    tables["repairs"] = repairs_table(paths, records)
     progress.info(
         "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
     )
@@ -295,11 +323,17 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     # like the orchestrated build: only new or changed files are read
     raw = snapshot_files(paths, [item for item, _digest in pending_files(paths, landed)])
     sequence = next_ingest_sequence(paths)
+    parsed: list[ParsedFile] = []
+    stored: list[FileRecord] = []
     # a batch at a time, so memory does not grow with the number of files
     for records in ingest_batches(raw):
         batch = parse_files(paths, records, options)
-        store_files(paths, batch, sequence)
+        stored += store_files(paths, batch, sequence)
         sequence += len(batch)
+        parsed += [item.without_entries() for item in batch]
+    verdict = finish_ingest(paths, parsed, stored)
+    if verdict.blocked:
+        raise BuildBlocked(verdict)
     tables = curate_store(paths)
     write_curated(paths, tables)
     release = publish(paths, tables)

@@ -190,6 +190,27 @@ TABLES: dict[str, TableDoc] = {
                 "raw_excerpt": "The start of the rejected entry as written, for inspection.",
             },
         ),
+        TableDoc(
+            name="repairs",
+            key=("source_file", "position", "field", "rule"),
+            description=(
+                "Every change the pipeline made to a value from upstream in a published entry: a "
+                "value repaired (invisible characters removed, a link's line break removed, a "
+                "count sent as text read as a number) or an unusable optional value dropped, "
+                "with the rule, the value before and after. The field contracts that decide "
+                "them are in docs/reliability.md."
+            ),
+            columns={
+                "source_file": "The landed file (listing_files.file_key).",
+                "position": "Position of the entry in the file (1 = first).",
+                "field": "The field of the entry (title, arxiv_id, upvotes, github_repo_raw...).",
+                "rule": "The rule that changed it (title.invisible, upvotes.negative...).",
+                "action": "repaired (the value was fixed) or dropped (the field was emptied, "
+                "the entry kept).",
+                "value_before": "The value before the rule, as text, cut to 200 characters.",
+                "value_after": "The value after the rule, as text; null when dropped.",
+            },
+        ),
     ]
 }
 
@@ -234,11 +255,19 @@ def data_dictionary_markdown() -> str:
 
 def update_readme(readme: Path) -> bool:
     """Replace the data dictionary section of ``readme``; return whether it changed."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.index(DICTIONARY_START), text.index(DICTIONARY_END) + len(DICTIONARY_END)
-    updated = text[:start] + data_dictionary_markdown() + text[end:]
+    return replace_generated_section(
+        readme, DICTIONARY_START, DICTIONARY_END, data_dictionary_markdown()
+    )
+
+
+def replace_generated_section(document: Path, start: str, end: str, section: str) -> bool:
+    """Replace what lies from the ``start`` marker to the ``end`` marker of ``document`` with
+    ``section`` (which holds both markers); return whether the document changed."""
+    text = document.read_text(encoding="utf-8")
+    first, last = text.index(start), text.index(end) + len(end)
+    updated = text[:first] + section + text[last:]
     if updated != text:
-        readme.write_text(updated, encoding="utf-8")
+        document.write_text(updated, encoding="utf-8")
     return updated != text
 
 

@@ -8,26 +8,27 @@ expressions, and rejects single bad entries while keeping the good ones of the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
 
 from pipelines.core.api_json import parse_api_json
 from pipelines.core.arxiv import arxiv_id, arxiv_version
+from pipelines.core.breaker import FILE_REJECT_MIN, FILE_REJECT_SHARE, NOT_DRIFT
+from pipelines.core.contracts import API_FORMAT, CAPTURE_FORMAT, apply_contracts
 from pipelines.core.errors import FILE_UNREADABLE, ListingError, RejectedEntry
 from pipelines.core.page_capture import CaptureContext, parse_page_capture
-from pipelines.core.schema import ENTRY_SCHEMA, PARSED_ENTRY_SCHEMA, REJECT_SCHEMA
+from pipelines.core.schema import ENTRY_SCHEMA, PARSED_ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
 from pipelines.core.text import clean_text, title_key
 
-API_FORMAT = "hf_daily_api"
-CAPTURE_FORMAT = "hf_papers_page"
 # files above this size are refused unread: the largest real daily response is about 0.3 MB
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
+# the version of the parsing rules: raised whenever parsing, the field contracts or the normal
+# form change what a file gives, so that files ingested before are read again
+PARSER_VERSION = 2
 # the paper key given to entries that no source has yet tied to an arXiv id
 TITLE_KEY_PREFIX = "title:"
-# real titles are under 300 characters; a longer "title" is a parsing accident or hostile input
-MAX_TITLE_CHARS = 1_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class ParsedFile:
     file_error: str | None = None
     page_kind: str | None = None
     licence: str | None = None
+    # what the contracts repaired or dropped in the kept entries (REPAIR_SCHEMA)
+    repairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REPAIR_SCHEMA))
 
     # entries kept, remembered when the entries themselves are released (without_entries)
     kept: int | None = None
@@ -64,8 +67,14 @@ class ParsedFile:
         return self.entries_kept + self.entry_rejects
 
     def without_entries(self) -> ParsedFile:
-        """The same outcome without its entries (already stored), to keep memory small."""
-        return replace(self, entries=self.entries.clear(), kept=self.entries_kept)
+        """The same outcome without its entries and repairs (already stored), to keep memory
+        small."""
+        return replace(
+            self,
+            entries=self.entries.clear(),
+            repairs=self.repairs.clear(),
+            kept=self.entries_kept,
+        )
 
     @property
     def entry_rejects(self) -> int:
@@ -127,6 +136,8 @@ class _Read:
     source_format: str | None
     parsed: pl.DataFrame
     entry_rejects: Sequence[RejectedEntry]
+    # what decoding repaired or dropped, by entry position (REPAIR_SCHEMA but the file)
+    decode_repairs: pl.DataFrame | None = None
     file_error: str | None = None
     file_rule: str | None = None
 
@@ -154,14 +165,15 @@ def parse_listings(
     """
     options = options or IngestOptions()
     reads = [_read(item, options) for item in inputs]
-    entries, invalid = normalise_entries(
+    batch = normalise_entries(
         [read.parsed for read in reads],
         [(read.file_key, read.sha256, read.source_format or "") for read in reads],
     )
-    entries_of = entries.partition_by("source_file", as_dict=True, include_key=True)
-    invalid_of = invalid.partition_by("source_file", as_dict=True, include_key=True)
+    entries_of = batch.kept.partition_by("source_file", as_dict=True, include_key=True)
+    invalid_of = batch.invalid.partition_by("source_file", as_dict=True, include_key=True)
+    repairs_of = batch.repairs.partition_by("source_file", as_dict=True, include_key=True)
     # the batch-wide frames are copied into the per-file ones: free them before going on
-    del entries, invalid
+    del batch
     parsed = []
     for read in reads:
         kept = entries_of.get((read.file_key,), pl.DataFrame(schema=ENTRY_SCHEMA))
@@ -171,27 +183,110 @@ def parse_listings(
                 invalid_of.get((read.file_key,), pl.DataFrame(schema=REJECT_SCHEMA)),
             ]
         ).sort("position")
-        page_kind = kept["page_kind"][0] if kept.height else None
-        parsed.append(
-            ParsedFile(
-                read.file_key,
-                read.sha256,
-                read.size,
-                read.source_format,
-                kept,
-                rejects,
-                read.file_error,
-                page_kind,
-            )
+        repairs = _repairs_of_kept(
+            read, repairs_of.get((read.file_key,), pl.DataFrame(schema=REPAIR_SCHEMA)), kept
         )
+        page_kind = kept["page_kind"][0] if kept.height else None
+        outcome = ParsedFile(
+            read.file_key,
+            read.sha256,
+            read.size,
+            read.source_format,
+            kept,
+            rejects,
+            read.file_error,
+            page_kind,
+            repairs=repairs,
+        )
+        parsed.append(trip_breaker(outcome))
     return parsed
 
 
+def _repairs_of_kept(read: _Read, column_repairs: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """The repairs of a file's kept entries: those of decoding, then those of the columns."""
+    decoded = pl.DataFrame(schema=REPAIR_SCHEMA)
+    if read.decode_repairs is not None and read.decode_repairs.height:
+        decoded = read.decode_repairs.select(
+            pl.lit(read.file_key).alias("source_file"), *REPAIR_SCHEMA.keys() - {"source_file"}
+        ).select(list(REPAIR_SCHEMA))
+        decoded = decoded.join(kept.select("position"), on="position", how="semi")
+    return pl.concat([decoded, column_repairs]).sort("position", maintain_order=True)
+
+
+# --- the circuit breaker for one file (see breaker.py) -----------------------------------------
+
+TOO_MANY_REJECTS = "file.too_many_rejects"
+HELD_BACK = "file.held_back"
+
+
+def trip_breaker(parsed: ParsedFile) -> ParsedFile:
+    """Quarantine a whole file whose share of rejected entries says its shape has changed.
+
+    Its kept entries are held back (each a reject of its own, so every entry is still counted),
+    and the reason names the threshold and the most common rules of its rejects.
+    """
+    if parsed.file_error is not None:
+        return parsed
+    drift = parsed.rejects.filter(
+        pl.col("position").is_not_null() & ~pl.col("rule").is_in(NOT_DRIFT)
+    )
+    read = parsed.entries_read - (parsed.entry_rejects - drift.height)
+    if drift.height < FILE_REJECT_MIN or drift.height <= FILE_REJECT_SHARE * read:
+        return parsed
+    common = (
+        drift.group_by("rule")
+        .agg(pl.len().alias("count"), pl.col("reason").first())
+        .sort("count", "rule", descending=[True, False])
+        .head(3)
+    )
+    causes = "; ".join(
+        f"{rule} x{count} (e.g. {reason})" for rule, count, reason in common.iter_rows()
+    )
+    reason = (
+        f"{drift.height:,} of {read:,} entries rejected, over the {FILE_REJECT_SHARE:.0%} "
+        f"threshold for one file: its shape has probably changed. Most common: {causes}"
+    )
+    held = parsed.entries.select(
+        "source_file",
+        "source_sha256",
+        "position",
+        pl.lit(None, dtype=pl.String).alias("field"),
+        pl.lit(HELD_BACK).alias("rule"),
+        pl.lit("held back: the file is quarantined for its share of rejected entries").alias(
+            "reason"
+        ),
+        pl.coalesce(pl.col("title_raw"), pl.lit("")).str.slice(0, 300).alias("raw_excerpt"),
+    )
+    file_row = pl.DataFrame(
+        [
+            {
+                "source_file": parsed.file_key,
+                "source_sha256": parsed.sha256,
+                "position": None,
+                "field": None,
+                "rule": TOO_MANY_REJECTS,
+                "reason": reason,
+                "raw_excerpt": "",
+            }
+        ],
+        schema=REJECT_SCHEMA,
+    )
+    return replace(
+        parsed,
+        entries=parsed.entries.clear(),
+        rejects=pl.concat([file_row, parsed.rejects, held]).sort("position"),
+        repairs=parsed.repairs.clear(),
+        file_error=reason,
+        page_kind=None,
+    )
+
+
 def _read(item: ListingInput, options: IngestOptions) -> _Read:
+    decode_repairs = None
     try:
         source_format, text = detect_format(item.data, item.file_key, options.max_file_bytes)
         if source_format == API_FORMAT:
-            parsed, entry_rejects = parse_api_json(text, item.file_key)
+            parsed, entry_rejects, decode_repairs = parse_api_json(text, item.file_key)
         else:
             context = CaptureContext(item.file_key, item.captured_on, options.capture_year)
             parsed, entry_rejects = parse_page_capture(text, context)
@@ -203,26 +298,44 @@ def _read(item: ListingInput, options: IngestOptions) -> _Read:
             None,
             pl.DataFrame(schema=PARSED_ENTRY_SCHEMA),
             [],
-            error.reason,
-            error.rule,
+            file_error=error.reason,
+            file_rule=error.rule,
         )
-    return _Read(item.file_key, item.sha256, len(item.data), source_format, parsed, entry_rejects)
+    return _Read(
+        item.file_key,
+        item.sha256,
+        len(item.data),
+        source_format,
+        parsed,
+        entry_rejects,
+        decode_repairs,
+    )
+
+
+@dataclass(frozen=True)
+class NormalisedEntries:
+    """The entries of a batch of files after their contracts and normal form."""
+
+    kept: pl.DataFrame  # ENTRY_SCHEMA
+    invalid: pl.DataFrame  # REJECT_SCHEMA
+    # repairs and dropped fields of the kept entries (REPAIR_SCHEMA)
+    repairs: pl.DataFrame
 
 
 def normalise_entries(
     parsed: Sequence[pl.DataFrame], sources: Sequence[tuple[str, str, str]]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Normalise the parsed entries of several files as whole columns; split off the invalid
-    ones with a reason.
+) -> NormalisedEntries:
+    """Hold the parsed entries of several files to their field contracts and bring them to their
+    normal form, as whole columns; split off the entries that cannot be used, with a reason.
 
     Args:
-        parsed: per file, its entries as the parser returned them (``PARSED_ENTRY_SCHEMA``).
+        parsed: per file, its entries as the parser returned them (``PARSED_ENTRY_SCHEMA``,
+            times typed or as text).
         sources: per file, in the same order, ``(file_key, sha256, source_format)``.
 
     Returns:
-        ``(kept, invalid)``: kept entries (``ENTRY_SCHEMA``) and rejected ones
-        (``REJECT_SCHEMA``), both in file order, then by position. A repeat is judged, and a
-        rank counted, within its own file.
+        Kept entries, rejected ones and the repairs of the kept ones, each in file order, then
+        by position. A repeat is judged, and a rank counted, within its own file.
     """
     files = pl.DataFrame(
         {
@@ -243,18 +356,24 @@ def normalise_entries(
     )
     frame = (
         pl.concat(
-            [pl.DataFrame(schema=PARSED_ENTRY_SCHEMA)]
-            + [item.select(list(PARSED_ENTRY_SCHEMA)) for item in parsed],
+            [pl.DataFrame(schema=_PARSED_AS_READ)] + [_as_read(item) for item in parsed],
             rechunk=False,
         )
-        .lazy()
         .with_columns(file_of_row.alias("_file"))
-        .join(files.lazy(), on="_file", how="left", maintain_order="left")
+        .join(files, on="_file", how="left", maintain_order="left")
+        .with_row_index("_row")
+    )
+    checked = apply_contracts(frame, index="_row")
+    del frame
+    normal = (
+        checked.entries.lazy()
         .with_columns(
-            arxiv_id("arxiv_id_raw").alias("arxiv_id"),
-            arxiv_version("arxiv_id_raw").alias("arxiv_version"),
-            clean_text("title_raw").alias("title"),
-            clean_text("abstract_raw").alias("abstract"),
+            arxiv_id("arxiv_id").alias("arxiv_id"),
+            arxiv_version("arxiv_id").alias("arxiv_version"),
+            clean_text("title").alias("title"),
+            clean_text("abstract").alias("abstract"),
+            *(pl.col(name).list.eval(clean_text(pl.element())) for name in _NAME_LISTS),
+            *(clean_text(name).alias(name) for name in _NAMES),
             pl.col("listed_on").is_not_null().alias("listed_year_known"),
         )
         .with_columns(
@@ -265,83 +384,47 @@ def normalise_entries(
             .alias("listed_month_day"),
         )
     )
-    identity = pl.coalesce(pl.col("arxiv_id"), pl.col("title_key"))
-    # (field, rule, reason) of the first check an entry fails, in this order
-    checks: list[tuple[pl.Expr, str | None, str, pl.Expr]] = [
-        (pl.col("title").fill_null("") == "", "title", "title.missing", pl.lit("title is missing")),
-        (
-            pl.col("title").str.len_chars() > MAX_TITLE_CHARS,
-            "title",
-            "title.too_long",
-            pl.format(
-                "title is {} characters long, over {}",
-                pl.col("title").str.len_chars(),
-                pl.lit(MAX_TITLE_CHARS),
-            ),
-        ),
-        (
-            pl.col("title_key").fill_null("") == "",
-            "title",
-            "title.no_letters",
-            pl.lit("title has no letters or digits"),
-        ),
-        (
-            pl.col("arxiv_id_raw").is_not_null() & pl.col("arxiv_id").is_null(),
-            "arxiv_id",
-            "arxiv_id.invalid",
-            pl.format("'{}' is not an arXiv id", pl.col("arxiv_id_raw").str.slice(0, 80)),
-        ),
-        (
-            (pl.col("source_format") == API_FORMAT) & pl.col("arxiv_id_raw").is_null(),
-            "arxiv_id",
-            "arxiv_id.missing",
-            pl.lit("arXiv id (paper.id) is missing"),
-        ),
-        (
-            pl.col("upvotes") < 0,
-            "upvotes",
-            "upvotes.negative",
-            pl.format("upvote count {} is negative", pl.col("upvotes")),
-        ),
-        (
-            pl.col("comments") < 0,
-            "comments",
-            "comments.negative",
-            pl.format("comment count {} is negative", pl.col("comments")),
-        ),
-        (
-            pl.col("_repeat"),
-            None,
-            "entry.repeat",
-            pl.lit("repeats an earlier entry of the same file"),
-        ),
-    ]
-    reason: pl.Expr = pl.lit(
-        None, dtype=pl.Struct({"field": pl.String, "rule": pl.String, "reason": pl.String})
+    contract_rejects = checked.rejected.select(
+        "_row",
+        pl.struct("field", "rule", "reason").alias("_contract_reject"),
     )
-    for condition, field, rule, message in reversed(checks):
-        reason = (
-            pl.when(condition)
-            .then(
-                pl.struct(
-                    pl.lit(field, dtype=pl.String).alias("field"),
-                    pl.lit(rule).alias("rule"),
-                    message.alias("reason"),
-                )
+    identity = pl.coalesce(pl.col("arxiv_id"), pl.col("title_key"))
+    usable = pl.col("_contract_reject").is_null() & (pl.col("title_key").fill_null("") != "")
+    reason = (
+        pl.when(pl.col("_contract_reject").is_not_null())
+        .then(pl.col("_contract_reject"))
+        .when(pl.col("title_key").fill_null("") == "")
+        .then(
+            _reason(
+                "title",
+                "title.no_letters",
+                pl.format(
+                    "title: no letter or digit in it ('{}')", pl.col("title").str.slice(0, 80)
+                ),
             )
-            .otherwise(reason)
         )
+        .when(pl.col("_repeat"))
+        .then(_reason(None, "entry.repeat", pl.lit("repeats an earlier entry of the same file")))
+        .otherwise(None)
+    )
     frame = (
-        frame.sort("_file", "position")
-        .with_columns((~identity.is_first_distinct()).over("_file").alias("_repeat"))
+        normal.join(contract_rejects.lazy(), on="_row", how="left", maintain_order="left")
+        .sort("_file", "position")
+        # unusable entries are no paper: they neither repeat nor are repeated
+        .with_columns(
+            (~pl.when(usable).then(identity).is_first_distinct() & usable)
+            .over("_file")
+            .alias("_repeat")
+        )
         .with_columns(
             reason.alias("reject_reason"),
-            # the rank is the place on the page: repeated blocks do not push later papers down
-            (~pl.col("_repeat")).cast(pl.Int32).cum_sum().over("_file").alias("rank"),
+            # the rank is the place on the page: unusable entries and repeated blocks do not push
+            # later papers down
+            (usable & ~pl.col("_repeat")).cast(pl.Int32).cum_sum().over("_file").alias("rank"),
         )
         .collect()
     )
-    kept = frame.filter(pl.col("reject_reason").is_null()).select(list(ENTRY_SCHEMA))
+    kept = frame.filter(pl.col("reject_reason").is_null())
     invalid = frame.filter(pl.col("reject_reason").is_not_null()).select(
         pl.col("source_file"),
         pl.col("source_sha256"),
@@ -353,7 +436,38 @@ def normalise_entries(
         .str.slice(0, 300)
         .alias("raw_excerpt"),
     )
-    return kept, invalid
+    repairs = (
+        checked.repairs.join(kept.select("_row", "source_file", "position"), on="_row")
+        .sort("_row", maintain_order=True)
+        .select(list(REPAIR_SCHEMA))
+    )
+    return NormalisedEntries(kept.select(list(ENTRY_SCHEMA)), invalid, repairs)
+
+
+# names and lists of names: their normal form is that of any text, item by item
+_NAMES = ("organization", "submitted_by")
+_NAME_LISTS = ("authors", "ai_keywords")
+# times are read from text by their contracts; a parser may give them typed already
+_TIMES = ("published_at", "submitted_on_daily_at")
+_PARSED_AS_READ = {**PARSED_ENTRY_SCHEMA, **dict.fromkeys(_TIMES, pl.String())}
+
+
+def _as_read(parsed: pl.DataFrame) -> pl.DataFrame:
+    """A parser's entries with times as ISO text, the form their contracts read."""
+    return parsed.select(
+        pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        if name in _TIMES and parsed.schema[name] != pl.String()
+        else pl.col(name)
+        for name in PARSED_ENTRY_SCHEMA
+    )
+
+
+def _reason(field_name: str | None, rule: str, message: pl.Expr) -> pl.Expr:
+    return pl.struct(
+        pl.lit(field_name, dtype=pl.String).alias("field"),
+        pl.lit(rule).alias("rule"),
+        message.alias("reason"),
+    )
 
 
 def _rejects_frame(read: _Read) -> pl.DataFrame:

@@ -70,3 +70,15 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
     "raw_excerpt": pl.String(),
 }
+
+# a change the pipeline made to a value from upstream: repaired, or dropped as unusable (see
+# pipelines/core/contracts.py)
+REPAIR_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "position": pl.Int32(),
+    "field": pl.String(),
+    "rule": pl.String(),
+    "action": pl.String(),
+    "value_before": pl.String(),
+    "value_after": pl.String(),
+}

@@ -21,11 +21,11 @@ from typing import Any
 import polars as pl
 
 from pipelines.core.api_json import listing_date_from_name
-from pipelines.core.entries import ParsedFile
+from pipelines.core.entries import PARSER_VERSION, ParsedFile
 from pipelines.core.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
 from pipelines.core.locking import crash_point
 from pipelines.core.release import as_os_error
-from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
+from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
 from pipelines.core.settings import Paths
 
 INGESTED = "ingested"
@@ -65,6 +65,9 @@ class FileRecord:
     # order in which files were ingested, across runs: of two files with the same bytes, the one
     # ingested later is the duplicate
     ingest_sequence: int = 0
+    # the parsing rules the file was read with (entries.PARSER_VERSION); a file read with older
+    # rules is read again when it is still landed. Records of earlier versions have none: 0
+    parser_version: int = 0
 
     @property
     def accounted(self) -> bool:
@@ -116,17 +119,22 @@ def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
 
 
 def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> FileRecord:
-    """Persist a parsed file's entries, rejects and ingest record; quarantine an unreadable file."""
+    """Persist a parsed file's entries, rejects and repairs; quarantine an unreadable file.
+
+    The file counts as ingested only once its record is written (:func:`write_ingest_records`),
+    which a run does when every file of it is stored and its rejects did not block it.
+    """
     stem = storage_stem(parsed.file_key)
     paths.ingest_dir.mkdir(parents=True, exist_ok=True)
     _write_parquet_atomically(parsed.entries, paths.ingest_dir / f"{stem}.entries.parquet")
-    rejects_path = paths.ingest_dir / f"{stem}.rejects.parquet"
-    if parsed.rejects.height:
-        _write_parquet_atomically(parsed.rejects, rejects_path)
-    else:
-        # most files reject nothing: no file is written then (one write less per landed file),
-        # and the rejects of an earlier version of the same file are gone
-        rejects_path.unlink(missing_ok=True)
+    # most files reject and repair nothing: no file is written then (a write less per landed
+    # file), and those of an earlier version of the same file are gone
+    for suffix, frame in (("rejects", parsed.rejects), ("repairs", parsed.repairs)):
+        path = paths.ingest_dir / f"{stem}.{suffix}.parquet"
+        if frame.height:
+            _write_parquet_atomically(frame, path)
+        else:
+            path.unlink(missing_ok=True)
     crash_point("ingest:entries-written")
     status = INGESTED if parsed.file_error is None else QUARANTINED
     if parsed.file_error is not None:
@@ -147,9 +155,16 @@ def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> 
         entries_rejected=parsed.entry_rejects,
         licence=parsed.licence,
         ingest_sequence=ingest_sequence,
+        parser_version=PARSER_VERSION,
     )
-    _write_json_atomically(paths.ingest_dir / f"{stem}.record.json", asdict(record))
     return record
+
+
+def write_ingest_records(paths: Paths, records: Iterable[FileRecord]) -> None:
+    """Record files as ingested: from now on builds read their stored entries."""
+    for record in records:
+        path = paths.ingest_dir / f"{storage_stem(record.file_key)}.record.json"
+        _write_json_atomically(path, asdict(record))
 
 
 def load_file_records(paths: Paths) -> list[FileRecord]:
@@ -166,13 +181,22 @@ def load_file_records(paths: Paths) -> list[FileRecord]:
 def pending_files(paths: Paths, landed: Sequence[LandedFile]) -> list[tuple[LandedFile, str]]:
     """The landed files that are new, or whose bytes changed since they were last ingested,
     each with the sha256 of its current bytes."""
-    known = {record.file_key: record.sha256 for record in load_file_records(paths)}
+    known = {r.file_key: (r.sha256, r.parser_version) for r in load_file_records(paths)}
     pending = []
     for item in landed:
         digest = sha256_hex(item.path.read_bytes())
-        if known.get(item.file_key) != digest:
+        if known.get(item.file_key) != (digest, PARSER_VERSION):
             pending.append((item, digest))
     return pending
+
+
+def is_current(record: FileRecord, sha256: str) -> bool:
+    """Whether ``record`` says these bytes were ingested with the current parsing rules."""
+    return (
+        record.status == INGESTED
+        and record.sha256 == sha256
+        and record.parser_version == PARSER_VERSION
+    )
 
 
 def next_ingest_sequence(paths: Paths, records: Sequence[FileRecord] | None = None) -> int:
@@ -238,18 +262,15 @@ def scan_entries(paths: Paths, records: Sequence[FileRecord]) -> pl.LazyFrame:
 
 def rejects_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
     """The ``rejects`` table: every rejected entry and every file not ingested, with the reason."""
-    frames = [
-        pl.read_parquet(path)
-        for record in records
-        if record.status != DUPLICATE
-        and (path := paths.ingest_dir / f"{storage_stem(record.file_key)}.rejects.parquet").exists()
-    ]
+    frames = _stored_frames(paths, records, "rejects", REJECT_SCHEMA, skip=DUPLICATE)
     duplicates = pl.DataFrame(
         [
             {
                 "source_file": r.file_key,
                 "source_sha256": r.sha256,
                 "position": None,
+                "field": None,
+                "rule": "file.duplicate",
                 "reason": r.reason,
                 "raw_excerpt": "",
             }
@@ -259,8 +280,43 @@ def rejects_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
         schema=REJECT_SCHEMA,
     )
     return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *frames, duplicates]).sort(
-        "source_file", "position", nulls_last=False
+        "source_file", "position", nulls_last=False, maintain_order=True
     )
+
+
+def repairs_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
+    """The ``repairs`` table: what the field contracts changed in the published entries."""
+    frames = _stored_frames(paths, records, "repairs", REPAIR_SCHEMA, only=INGESTED)
+    return pl.concat([pl.DataFrame(schema=REPAIR_SCHEMA), *frames]).sort(
+        "source_file", "position", maintain_order=True
+    )
+
+
+def _stored_frames(
+    paths: Paths,
+    records: Sequence[FileRecord],
+    suffix: str,
+    schema: dict[str, pl.DataType],
+    *,
+    only: str | None = None,
+    skip: str | None = None,
+) -> list[pl.DataFrame]:
+    """The ``<file>.<suffix>.parquet`` frames of ``records``, in the current ``schema``: a frame
+    stored by an earlier version gets the columns it lacks, as nulls."""
+    frames = []
+    for record in records:
+        if (only is not None and record.status != only) or record.status == skip:
+            continue
+        path = paths.ingest_dir / f"{storage_stem(record.file_key)}.{suffix}.parquet"
+        if path.exists():
+            frame = pl.read_parquet(path)
+            frames.append(
+                frame.select(
+                    pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
+                    for name, dtype in schema.items()
+                )
+            )
+    return frames
 
 
 def remove_leftovers(folder: Path) -> None:

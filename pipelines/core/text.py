@@ -9,7 +9,7 @@ import polars as pl
 _FOLDABLE_SPACE = r"\s{2,}|[^\S ]"
 # C0/C1 control characters (but tab and newline, folded below), zero-width and bidirectional
 # overrides: they change how text renders or compares without being content
-_INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]"
+INVISIBLE = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]"
 
 
 def clean_text(column: str | pl.Expr) -> pl.Expr:
@@ -17,7 +17,7 @@ def clean_text(column: str | pl.Expr) -> pl.Expr:
     collapsed, Unicode NFC. Markdown line-break artefacts (a trailing backslash) are dropped."""
     expr = pl.col(column) if isinstance(column, str) else column
     return (
-        expr.str.replace_all(_INVISIBLE, "")
+        expr.str.replace_all(INVISIBLE, "")
         .str.replace_all(r"\\\r?\n", "\n")
         # a word broken by a hyphen at a line end is kept as one hyphenated word
         .str.replace_all(r"(\w)-\r?\n\s*(\w)", "${1}-${2}")

@@ -62,19 +62,25 @@ def test_half_good_half_broken_entries_keep_the_good_half(sample_landing: Path) 
     broken[0]["paper"]["title"] = None
     del broken[0]["title"]
     broken[1]["paper"]["id"] = "not-an-id"
-    broken[2]["paper"]["upvotes"] = -3
-    broken[3]["paper"]["upvotes"] = "many"
+    broken[2]["paper"].update(id="2405.19991", upvotes=-3)
+    broken[3]["paper"].update(id="2405.19992", upvotes="many")
     data = json.dumps(items + broken + ["{'paper': {'id': "]).encode()
     parsed = parse_file(data, "day/2024-05-29.json", sha256_hex(data))
-    assert parsed.entries["position"].to_list() == [1, 2, 3, 4]
-    assert parsed.rejects.select("position", "reason").rows() == [
-        (5, "title is missing"),
-        (6, "'not-an-id' is not an arXiv id"),
-        (7, "upvote count -3 is negative"),
-        (8, "'paper.upvotes' is 'many', not a whole number"),
-        (9, "entry is a string that is not a Python literal ('{' was never closed (<unknown>, "
-            "line 1))"),
+    # an unusable count is dropped, and its entry kept; a missing title or id rejects the entry
+    assert parsed.entries["position"].to_list() == [1, 2, 3, 4, 7, 8]
+    assert parsed.entries["upvotes"].to_list()[4:] == [None, None]
+    assert parsed.rejects.select("position", "rule", "reason").rows() == [
+        (5, "title.missing", "title is missing"),
+        (6, "arxiv_id.invalid", "arxiv_id: not an arXiv id ('not-an-id')"),
+        (9, "entry.undecodable", "entry is a string that is not a Python literal ('{' was never "
+            "closed (<unknown>, line 1))"),
     ]  # fmt: skip
+    assert parsed.repairs.select(
+        "position", "field", "rule", "action", "value_before", "value_after"
+    ).rows() == [
+        (7, "upvotes", "upvotes.negative", "dropped", "-3", None),
+        (8, "upvotes", "upvotes.not_a_number", "dropped", "many", None),
+    ]
     assert parsed.entries_read == 9 == parsed.entries.height + parsed.entry_rejects
 
 

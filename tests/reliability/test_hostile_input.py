@@ -113,7 +113,10 @@ def test_hostile_text_is_stored_verbatim_and_safely(tmp_paths: Paths) -> None:
     assert raw["2501.00003"] == f"Title control: {HOSTILE_TEXT['control']}"
     # a 1 MB title is rejected, with its reason
     rejects = read_curated(tmp_paths)["rejects"]
-    assert rejects["reason"].to_list() == ["title is 1000001 characters long, over 1000"]
+    assert rejects["reason"].to_list() == [
+        f"title is 1000001 characters long, over the limit ({'T' * 80})"
+    ]
+    assert rejects["rule"].to_list() == ["title.too_long"]
     with duckdb.connect(str(tmp_paths.warehouse_path), read_only=True) as connection:
         stored = connection.execute(
             "SELECT title FROM papers WHERE paper_id = ?", ["2501.00001"]
