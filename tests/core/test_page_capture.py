@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.core import page_capture as pc
 from pipelines.core.entries import parse_file
-from pipelines.core.errors import ListingError
+from pipelines.core.errors import ListingError, RejectedEntry
 from pipelines.core.links import normalise_links, urls_in_text
 from pipelines.core.page_capture import CaptureContext, parse_page_capture
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
@@ -35,7 +36,7 @@ REAL_CAPTURE = next(
 
 def _parse(
     text: str, captured_on: date | None = None, capture_year: int | None = None
-) -> tuple[pl.DataFrame, list[tuple[int, str, str]]]:
+) -> tuple[pl.DataFrame, list[RejectedEntry]]:
     return parse_page_capture(text, CaptureContext("trending-page/x.md", captured_on, capture_year))
 
 
@@ -118,6 +119,10 @@ def test_yaml_front_matter_and_a_daily_url_date_the_listing() -> None:
     assert frame["published_at"][0] == _midnight(2025, 3, 12)
 
 
+_NAVIGATION = "Hugging Face\nModels\nDatasets\nSpaces\nDocs\nPricing\nLog In\nSign Up\n\n"
+_TWO_PAPERS = "First Paper\n\nAbstract one.\n\nSecond Paper\n\nAbstract two.\n"
+
+
 @pytest.mark.parametrize(
     ("header", "kind"),
     [
@@ -125,19 +130,30 @@ def test_yaml_front_matter_and_a_daily_url_date_the_listing() -> None:
         ("# Trending Papers\n\n", "trending"),
         ("# Daily Papers\n\nby AK and the research community\n\n", "daily"),
         ("by AK and the research community\n\n", "unknown"),
-        ("", "unknown"),
-        ("Hugging Face\nModels\nDatasets\nSpaces\nDocs\nPricing\nLog In\nSign Up\n\n", "unknown"),
     ],
 )
 @pytest.mark.parametrize("date_line", ["Mar 12\n\n", ""])
 def test_the_page_header_varies(header: str, kind: str, date_line: str) -> None:
-    body = "First Paper\n\nAbstract one.\n\nSecond Paper\n\nAbstract two.\n"
-    frame, rejects = _parse(header + date_line + body)
+    frame, rejects = _parse(header + date_line + _TWO_PAPERS)
     assert rejects == []
     assert frame["title_raw"].to_list() == ["First Paper", "Second Paper"]
     assert frame["abstract_raw"].to_list() == ["Abstract one.", "Abstract two."]
     assert frame["page_kind"].unique().to_list() == [kind]
     assert frame["listed_month_day"].unique().to_list() == (["03-12"] if date_line else [None])
+
+
+def test_the_site_navigation_and_a_date_line_make_two_pairs_a_listing() -> None:
+    frame, rejects = _parse(_NAVIGATION + "Mar 12\n\n" + _TWO_PAPERS)
+    assert (frame["title_raw"].to_list(), rejects) == (["First Paper", "Second Paper"], [])
+    assert frame["page_kind"].unique().to_list() == ["unknown"]
+
+
+@pytest.mark.parametrize("header", ["", "Mar 12\n\n", _NAVIGATION])
+def test_two_short_pairs_with_too_few_other_marks_are_no_listing(header: str) -> None:
+    with pytest.raises(ListingError) as refused:
+        _parse(header + _TWO_PAPERS)
+    assert refused.value.rule == "file.not_a_listing"
+    assert refused.value.reason.startswith("not a listing: too few marks of a papers page")
 
 
 def test_jina_style_header_lines() -> None:
@@ -316,7 +332,8 @@ def test_a_capture_that_ends_after_a_title_and_its_metadata() -> None:
     ],
 )
 def test_the_page_kind_comes_from_the_url(url: str, kind: str, listed_on: date | None) -> None:
-    frame, _ = _parse(f"**URL:** {url}\n\n## A Paper\n\nIts abstract.\n")
+    paper = "## [A Paper](https://huggingface.co/papers/2503.01234)\n\nSubmitted by someone\n\n"
+    frame, _ = _parse(f"**URL:** {url}\n\n{paper}Its abstract.\n")
     assert frame.select("page_kind", "listed_on").row(0) == (kind, listed_on)
 
 
@@ -351,7 +368,7 @@ def test_text_with_no_paper_is_refused() -> None:
 
 
 def test_every_fixture_returns_the_parsed_entry_schema() -> None:
-    for path in sorted(CAPTURES.iterdir()):
+    for path in sorted(CAPTURES.glob("*.*")):
         frame, _ = _parse(path.read_text(encoding="utf-8"))
         assert dict(frame.schema) == PARSED_ENTRY_SCHEMA, path.name
 
@@ -365,6 +382,12 @@ _PIECES = st.sampled_from(
         "Submitted by x", "Published on Feb 29", "Published on Mar 12, 2025", "42", "-",
         "5 authors", "Mar 12", "Dec 31", "---", "```", "[Content truncated]", "[1]: https://x",
         "[T][1]", "![](i.png)", "**URL:** https://huggingface.co/papers?q=a", "A title", "Text.",
+        # tools' own ways with links, widgets and chrome
+        "[12]Title", "References", "  12. https://huggingface.co/papers/2503.01234", "[", "](x)",
+        "](https://huggingface.co/papers/2503.01235)", "https://huggingface.co/papers/2503.01234",
+        "[21](https://huggingface.co/login?next=%2Fpapers%2F2503.01234)", "·", "Upvote", "Mar 3",
+        "Mar 12[4](https://huggingface.co/papers/2503.01234#community)", "> [!info] What is it?",
+        "[- 3 authors](/papers/2503.01234)", "Get trending papers in your email inbox!",
     ]
 )  # fmt: skip
 
@@ -389,3 +412,21 @@ def test_any_text_parses_to_the_schema_or_is_refused(text: str, captured_on: dat
     assert positions == list(range(1, len(positions) + 1))
     again, again_rejects = _parse(text, captured_on)
     assert again.equals(frame) and again_rejects == rejects
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            ["[", "]", "](x)", "][1]", "[a](b)", "- [", "### [T", "text", "", "[[", "]]"]
+        ),
+        max_size=200,
+    )
+)
+def test_links_spread_over_lines_are_joined_within_bounds(lines: list[str]) -> None:
+    closings = pc._link_closings(lines, 0, len(lines))
+    reach = -1
+    for opened, closed in sorted(closings.items()):
+        assert reach < opened < closed <= opened + pc.MAX_LINK_LINES
+        assert "](" in lines[closed] or "][" in lines[closed]
+        reach = closed
