@@ -331,7 +331,7 @@ _HTML_TAG = f"{_INLINE_TAG}|{_BLOCK_TAG}"
 _ENTITY = r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});"
 # Markdown around a whole short value: heading marks, emphasis, a link
 _MARKDOWN_HEADING = r"^\s{0,3}#{1,6}\s+"
-_MARKDOWN_EMPHASIS = r"^(\*\*|__|\*|_)(\S(?:.*\S)?)(\*\*|__|\*|_)$"
+_MARKDOWN_EMPHASIS = r"(?s)^(\*\*|__|\*|_)(\S(?:.*?\S)?)(\*\*|__|\*|_)$"
 _MARKDOWN_LINK = r"^\[([^\[\]]+)\]\([^()\s]*\)$"
 _LINK_IN_SYNTAX = r"^\s*(?:\[[^\[\]]*\]\(\s*<?([^()<>\s]+)>?\s*\)|<([^<>\s]+)>)\s*$"
 _TRAILING = r"[.,;:!?'\"*)\]}>]+$"

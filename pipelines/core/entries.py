@@ -89,10 +89,14 @@ def detect_format(data: bytes, file_key: str, max_bytes: int) -> tuple[str, str]
     """
     if len(data) > max_bytes:
         raise ListingError(
-            file_key, f"file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes"
+            file_key,
+            f"file is {len(data):,} bytes, over the limit of {max_bytes:,} bytes",
+            rule="file.too_large",
         )
     if b"\x00" in data[:65536]:
-        raise ListingError(file_key, "binary file (it contains NUL bytes), not a listing")
+        raise ListingError(
+            file_key, "binary file (it contains NUL bytes), not a listing", rule="file.binary"
+        )
     try:
         # utf-8-sig accepts, and drops, the byte-order mark some editors write
         text = data.decode("utf-8-sig")
@@ -100,19 +104,26 @@ def detect_format(data: bytes, file_key: str, max_bytes: int) -> tuple[str, str]
         raise ListingError(
             file_key,
             f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start} is invalid",
+            rule="file.not_utf8",
         ) from None
     head = text.lstrip()[:512]
     if not head:
-        raise ListingError(file_key, "file is empty")
+        raise ListingError(file_key, "file is empty", rule="file.empty")
     lowered = head.lower()
     if lowered.startswith(("<!doctype html", "<html", "<head", "<body")) or (
         head.startswith("<") and "<html" in lowered
     ):
-        raise ListingError(file_key, "an HTML page (an error page?) saved as a listing")
+        raise ListingError(
+            file_key, "an HTML page (an error page?) saved as a listing", rule="file.html_page"
+        )
     if head[0] in "[{":
         return API_FORMAT, text
     if file_key.lower().endswith(".json"):
-        raise ListingError(file_key, "a .json file that is not a JSON list or object of papers")
+        raise ListingError(
+            file_key,
+            "a .json file that is not a JSON list or object of papers",
+            rule="file.not_json",
+        )
     return CAPTURE_FORMAT, text
 
 
@@ -418,9 +429,11 @@ def normalise_entries(
         )
         .with_columns(
             reason.alias("reject_reason"),
-            # the rank is the place on the page: unusable entries and repeated blocks do not push
-            # later papers down
-            (usable & ~pl.col("_repeat")).cast(pl.Int32).cum_sum().over("_file").alias("rank"),
+            # the rank is the place on the page: a broken entry still took its place, but
+            # repeated blocks do not push later papers down
+            (pl.col("position") - pl.col("_repeat").cast(pl.Int32).cum_sum().over("_file"))
+            .cast(pl.Int32)
+            .alias("rank"),
         )
         .collect()
     )
