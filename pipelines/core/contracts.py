@@ -334,7 +334,9 @@ _MARKDOWN_HEADING = r"^\s{0,3}#{1,6}\s+"
 _MARKDOWN_EMPHASIS = r"(?s)^(\*\*|__|\*|_)(\S(?:.*?\S)?)(\*\*|__|\*|_)$"
 _MARKDOWN_LINK = r"^\[([^\[\]]+)\]\([^()\s]*\)$"
 _LINK_IN_SYNTAX = r"^\s*(?:\[[^\[\]]*\]\(\s*<?([^()<>\s]+)>?\s*\)|<([^<>\s]+)>)\s*$"
-_TRAILING = r"[.,;:!?'\"*)\]}>]+$"
+# punctuation that ends a sentence or closes a bracket around a link; a closing parenthesis
+# belongs to the link when it balances one in it (wiki/Foo_(bar))
+_TRAILING = r"[.,;:!?'\"*\]}>]+$"
 _SCHEME = r"(?i)^[a-z][a-z0-9+.-]*:"
 # a host name: labels of letters, digits and hyphens, and a top-level domain of letters
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
@@ -410,7 +412,7 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
             ),
         ),
         _Step(rule("whitespace"), lambda e: e.str.replace_all(r"\s+", "")),
-        _Step(rule("trailing_punctuation"), lambda e: e.str.replace(_TRAILING, "")),
+        _Step(rule("trailing_punctuation"), _without_trailing_punctuation),
         _Step(
             rule("scheme_added"),
             lambda e: (
@@ -423,6 +425,19 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
         _Step(rule("too_long"), _keep_if(lambda e: e.str.len_chars() <= limit)),
         _Step(rule("unusable"), _keep_if(lambda e: e.str.contains(_USABLE_URL))),
     ]
+
+
+def _without_trailing_punctuation(expr: pl.Expr) -> pl.Expr:
+    stripped = expr.str.replace(_TRAILING, "")
+    unbalanced = stripped.str.ends_with(")") & (
+        stripped.str.count_matches(r"\)", literal=False)
+        > stripped.str.count_matches(r"\(", literal=False)
+    )
+    return (
+        pl.when(unbalanced)
+        .then(stripped.str.strip_suffix(")").str.replace(_TRAILING, ""))
+        .otherwise(stripped)
+    )
 
 
 def _arxiv_steps(contract: FieldContract) -> list[_Step]:
@@ -590,18 +605,26 @@ def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome
             pl.col(before).ne_missing(pl.col(after)).any().alias(step.rule.name)
             for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True)
         ).row(0, named=True)
+        dropped = pl.col(stages[-1]).is_null()
         for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True):
             if changes[step.rule.name]:
+                # a value that ends dropped is recorded once, by the rule that dropped it and
+                # with the value as read: the repairs tried on it on the way changed nothing kept
+                is_drop = pl.col(before).is_not_null() & pl.col(after).is_null()
                 repairs.append(
-                    values.filter(pl.col(before).ne_missing(pl.col(after))).select(
+                    values.filter(
+                        pl.col(before).ne_missing(pl.col(after)) & (is_drop | ~dropped)
+                    ).select(
                         pl.col(index),
                         pl.lit(contract.name).alias("field"),
                         pl.lit(step.rule.name).alias("rule"),
-                        pl.when(pl.col(after).is_null())
+                        pl.when(is_drop)
                         .then(pl.lit(DROPPED))
                         .otherwise(pl.lit(REPAIRED))
                         .alias("action"),
-                        _excerpt(pl.col(before)).alias("value_before"),
+                        _excerpt(
+                            pl.when(is_drop).then(pl.col(stages[0])).otherwise(pl.col(before))
+                        ).alias("value_before"),
                         _excerpt(pl.col(after)).alias("value_after"),
                     )
                 )

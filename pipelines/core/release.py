@@ -28,6 +28,7 @@ from pipelines.core.catalog import TABLES
 from pipelines.core.locking import crash_point
 from pipelines.core.release_docs import (
     changelog_markdown,
+    cleaning_counts,
     croissant_metadata,
     dataset_card,
     diff_tables,
@@ -304,6 +305,7 @@ def write_documents(
             validation,
             license=licence,
             sources=licences.to_dicts() if licences is not None else [],
+            cleaning=cleaning_counts(tables),
         ),
         VALIDATION_FILE: json.dumps(list(validation), indent=2, sort_keys=True, default=str) + "\n",
     }

@@ -558,6 +558,7 @@ REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
     ("code_links", "paper_id"): ("papers", "paper_id"),
     ("paper_aliases", "paper_id"): ("papers", "paper_id"),
     ("rejects", "source_file"): ("listing_files", "file_key"),
+    ("repairs", "source_file"): ("listing_files", "file_key"),
 }
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -878,6 +879,7 @@ def dataset_card(
     *,
     license: str,
     sources: Sequence[Mapping[str, Any]],
+    cleaning: Sequence[tuple[str, str, int]] = (),
 ) -> str:
     """``README.md`` of a release, usable as the dataset card on the Hugging Face Hub as is.
 
@@ -900,6 +902,7 @@ def dataset_card(
         sources: One mapping per source file with ``file_key``, ``source_format`` and ``licence``
             (e.g. ``source_licences(listing_files).to_dicts()``); an optional ``status`` counts
             the files ingested.
+        cleaning: ``(what, rule, count)`` of the repairs and rejects (``cleaning_counts``).
     """
     tables: Mapping[str, Mapping[str, Any]] = manifest["tables"]
     names = _table_order(tables, table_docs)
@@ -935,6 +938,7 @@ def dataset_card(
     for name in names:
         lines += _dictionary_section(name, tables[name], table_docs.get(name))
     lines += _provenance_section(sources)
+    lines += _cleaning_section(cleaning)
     lines += _validation_section(validation)
     lines += _loading_section(names, tables)
     lines += _verify_section(release_id, names, tables)
@@ -1053,6 +1057,36 @@ def _provenance_section(sources: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"| {source_format} | {_cell(licence)} | {count} |{extra}")
     if not groups:
         lines.append("| (none) | | 0 |" + (" 0 |" if with_status else ""))
+    return [*lines, ""]
+
+
+def cleaning_counts(tables: Mapping[str, pl.DataFrame]) -> list[tuple[str, str, int]]:
+    """What the pipeline did to upstream data, by rule: ``(what, rule, count)`` with ``what``
+    one of repaired, dropped (from ``repairs``) or rejected (entries and files, ``rejects``)."""
+    counted: list[tuple[str, str, int]] = []
+    if "repairs" in tables:
+        by_rule = tables["repairs"].group_by("action", "rule").len()
+        counted += [(str(a), str(r), int(n)) for a, r, n in by_rule.iter_rows()]
+    if "rejects" in tables and "rule" in tables["rejects"].columns:
+        by_rule = tables["rejects"].group_by(pl.col("rule").fill_null("unrecorded")).len()
+        counted += [("rejected", str(r), int(n)) for r, n in by_rule.iter_rows()]
+    return sorted(counted, key=lambda item: (item[0], -item[2], item[1]))
+
+
+def _cleaning_section(cleaning: Sequence[tuple[str, str, int]]) -> list[str]:
+    lines = [
+        "## Repairs and rejects",
+        "",
+        "Dirt from upstream is repaired or rejected where it is, and recorded: every value the "
+        "pipeline repaired or dropped is a row of `repairs` (value before and after, rule), every "
+        "entry or file it did not keep a row of `rejects` (reason, rule). The rules are the "
+        "field contracts of the pipeline (`docs/reliability.md` in its repository).",
+        "",
+    ]
+    if not cleaning:
+        return [*lines, "Nothing was repaired, dropped or rejected in this release.", ""]
+    lines += ["| what | rule | count |", "| --- | --- | ---: |"]
+    lines += [f"| {what} | `{rule}` | {count} |" for what, rule, count in cleaning]
     return [*lines, ""]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -64,6 +65,7 @@ class Builds:
     dirty: dict[str, pl.DataFrame]
     placed: dict[str, Placed]
     dirty_output: str
+    dirty_paths: Paths
 
 
 def _load(path: Path) -> tuple[Any, list[Any], bool]:
@@ -163,7 +165,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     assert clean_run.returncode == 0, clean_run.stderr
     dirty_run = run_build(dirty, env=env)
     assert dirty_run.returncode == 0, dirty_run.stdout + dirty_run.stderr
-    return Builds(_released(clean), _released(dirty), placed, dirty_run.stdout)
+    return Builds(_released(clean), _released(dirty), placed, dirty_run.stdout, dirty)
 
 
 def test_the_catalogue_has_thirty_kinds_and_the_docs_show_it() -> None:
@@ -253,3 +255,15 @@ def test_every_other_row_equals_the_clean_build(builds: Builds) -> None:
         dirty = builds.dirty[name].filter(~pl.col(key).is_in(list(damaged_files)))
         assert dirty.equals(clean), name
     assert builds.clean["rejects"].height == 0 and builds.clean["repairs"].height == 0
+
+
+def test_the_card_and_the_warehouse_show_the_repairs(builds: Builds) -> None:
+    release = (builds.dirty_paths.releases_dir / LATEST).resolve()
+    card = (release / "README.md").read_text(encoding="utf-8")
+    assert "## Repairs and rejects" in card
+    assert "| repaired | `github_repo_raw.whitespace` | 1 |" in card
+    assert "| rejected | `title.missing` | 16 |" in card
+    repairs = builds.dirty["repairs"]
+    with duckdb.connect(str(builds.dirty_paths.warehouse_path), read_only=True) as connection:
+        count = connection.execute("SELECT count(*) FROM repairs").fetchone()
+        assert count is not None and count[0] == repairs.height
