@@ -52,8 +52,12 @@ _JSON = st.recursive(
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats()
     | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["name", "fullname", "url", "x", ""]), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["name", "fullname", "url", "x", ""]), children, max_size=3
+        )
+    ),
     max_leaves=8,
 )
 # text that upstream really sends: white space, invisible and control characters, markup,
@@ -153,4 +157,3 @@ def test_any_text_in_a_capture_never_breaks_an_error_suite(inserts: list[tuple[i
     for where, text in inserts:
         lines.insert(min(where, len(lines)), text)
     _build_and_check({f"trending-page/{CAPTURE_NAME}": "\n".join(lines) + "\n"})
-
