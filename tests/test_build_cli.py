@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -150,6 +151,21 @@ def test_a_run_whose_rejects_pass_the_threshold_is_blocked_and_says_why(
     assert "plan: 21 new or changed files" in accepted.stdout
     assert "files read:    21 (2 ingested, 19 quarantined, 0 duplicates)" in accepted.stdout
     assert "file.too_many_rejects x19" in accepted.stdout
+    # the UI shows rejects grouped by rule, with counts and an example
+    by_rule = _latest_metadata(tmp_paths, "rejects")["by_rule"].value
+    assert "| title.missing | 298 | hf-daily-api/2024-05-28.json, entry 1: title is missing |" in (
+        str(by_rule)
+    )
+    ingest = _latest_metadata(tmp_paths, "listing_entries")
+    assert "| file.too_many_rejects | 19 |" in str(ingest["rejects_by_rule"].value)
+
+
+def _latest_metadata(paths: Paths, asset: str) -> dict[str, Any]:
+    ref = InstanceRef.from_dir(str(paths.dagster_home))
+    with dg.DagsterInstance.from_ref(ref) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+        assert event is not None and event.asset_materialization is not None
+        return dict(event.asset_materialization.metadata)
 
 
 @pytest.mark.slow
