@@ -116,7 +116,7 @@ class FieldContract:
     def rules(self) -> tuple[Rule, ...]:
         """Every rule that can fire on this field, in the order they are applied."""
         decode = tuple(_rule(self, name) for name in _DECODE_RULES.get(self.kind, ()))
-        column = tuple(step.rule for step in _steps(self))
+        column = tuple(step.rule for step in _steps(self) if step.recorded)
         return decode + column
 
     def policy_when_unusable(self) -> str:
@@ -317,6 +317,19 @@ class _Step:
     apply: Callable[[pl.Expr], pl.Expr]
     # the step reads other columns of the entry as well (the listing day)
     needs: tuple[str, ...] = ()
+    # False for the normal form: it defines the column, it repairs nothing (module docstring)
+    recorded: bool = True
+    # a pattern every value the step can change matches, as read (no earlier step creates
+    # what it looks for): when no value of a batch matches, the step is skipped. Most values
+    # are clean, and a scan costs less than a rewrite and a comparison
+    guard: str | None = None
+
+
+def _normal_form(contract: FieldContract) -> _Step:
+    """White space folded, hard wraps unwrapped, Unicode NFC (``text.clean_text``)."""
+    return _Step(
+        Rule(f"{contract.name}.normal_form", REPAIR, "normal form"), clean_text, recorded=False
+    )
 
 
 # HTML elements that format text; other things in angle brackets (<EOS>, <think>, x < y) are
@@ -356,8 +369,39 @@ def _unescape_entities(values: pl.Series) -> pl.Series:
     return values.scatter(indices, pl.Series(fixed, dtype=pl.String))
 
 
+def _unescape_entities_in_lists(lists: pl.Series) -> pl.Series:
+    """``_unescape_entities`` for a column of lists of text, list by list: only the lists that
+    hold an entity go through Python, and are put back in their rows."""
+    holds = lists.list.eval(pl.element().str.contains(_ENTITY)).list.any().fill_null(False)
+    if not holds.any():
+        return lists
+    rows = pl.DataFrame({"value": lists}).with_row_index("row")
+    fixed = rows.filter(holds).select(
+        "row",
+        pl.Series(
+            [
+                [None if item is None else html.unescape(item) for item in value]
+                for value in lists.filter(holds).to_list()
+            ],
+            dtype=lists.dtype,
+        ).alias("fixed"),
+    )
+    return (
+        rows.join(fixed, on="row", how="left", maintain_order="left")
+        .select(
+            pl.when(pl.col("fixed").is_not_null()).then("fixed").otherwise("value").alias("value")
+        )
+        .to_series()
+        .alias(lists.name)
+    )
+
+
 def _entities(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(_unescape_entities, return_dtype=pl.String)
+
+
+def _entities_in_lists(expr: pl.Expr) -> pl.Expr:
+    return expr.map_batches(_unescape_entities_in_lists, return_dtype=pl.List(pl.String()))
 
 
 def _markup(expr: pl.Expr, *, short: bool) -> pl.Expr:
@@ -383,16 +427,19 @@ def _keep_if(condition: Callable[[pl.Expr], pl.Expr]) -> Callable[[pl.Expr], pl.
 def _text_steps(contract: FieldContract, *, short: bool) -> list[_Step]:
     rule = lambda what: _rule(contract, what)  # noqa: E731
     steps = [
-        _Step(rule("invisible"), lambda e: e.str.replace_all(INVISIBLE, "")),
-        _Step(rule("markup"), lambda e: _markup(e, short=short)),
-        _Step(rule("entities"), _entities),
-        _Step(rule("empty"), _keep_if(lambda e: e.str.strip_chars() != "")),
+        _Step(rule("invisible"), lambda e: e.str.replace_all(INVISIBLE, ""), guard=INVISIBLE),
+        _Step(
+            rule("markup"),
+            lambda e: _markup(e, short=short),
+            guard=r"[<#*_\[]" if short else _HTML_TAG,
+        ),
+        _Step(rule("entities"), _entities, guard="&"),
+        _normal_form(contract),
+        _Step(rule("empty"), _keep_if(lambda e: e != "")),
     ]
     if contract.max_chars is not None:
         limit = contract.max_chars
-        steps.append(
-            _Step(rule("too_long"), _keep_if(lambda e: clean_text(e).str.len_chars() <= limit))
-        )
+        steps.append(_Step(rule("too_long"), _keep_if(lambda e: e.str.len_chars() <= limit)))
     if contract.kind == "title":
         steps.append(
             _Step(rule("no_letters"), _keep_if(lambda e: e.str.contains(_LETTER_OR_DIGIT)))
@@ -404,14 +451,14 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
     rule = lambda what: _rule(contract, what)  # noqa: E731
     limit = contract.max_chars or MAX_URL_CHARS
     return [
-        _Step(rule("invisible"), lambda e: e.str.replace_all(INVISIBLE, "")),
+        _Step(rule("invisible"), lambda e: e.str.replace_all(INVISIBLE, ""), guard=INVISIBLE),
         _Step(
             rule("link_syntax"),
             lambda e: pl.coalesce(
                 e.str.extract(_LINK_IN_SYNTAX, 1), e.str.extract(_LINK_IN_SYNTAX, 2), e
             ),
         ),
-        _Step(rule("whitespace"), lambda e: e.str.replace_all(r"\s+", "")),
+        _Step(rule("whitespace"), lambda e: e.str.replace_all(r"\s+", ""), guard=r"\s"),
         _Step(rule("trailing_punctuation"), _without_trailing_punctuation),
         _Step(
             rule("scheme_added"),
@@ -521,9 +568,13 @@ def _list_steps(contract: FieldContract, item_steps: Sequence[_Step]) -> list[_S
     list, and a list left empty is dropped."""
     rule = lambda what: _rule(contract, what)  # noqa: E731
     steps = [
-        _Step(
+        # entities go through Python: a whole column of lists at once, not list by list
+        _Step(item.rule, _entities_in_lists)
+        if item.apply is _entities
+        else _Step(
             item.rule,
             lambda e, apply=item.apply: e.list.eval(apply(pl.element())),
+            recorded=item.recorded,
         )
         for item in item_steps
         if item.rule.policy == REPAIR
@@ -593,7 +644,7 @@ def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome
     for contract in CONTRACTS.values():
         if contract.column not in frame.columns:
             continue
-        steps = _steps(contract)
+        steps = _unguarded(_steps(contract), frame[contract.column])
         stages = [f"_{contract.name}_{number}" for number in range(len(steps) + 1)]
         staged = frame.lazy().select(
             index, "source_format", "listed_on", pl.col(contract.column).alias(stages[0])
@@ -604,10 +655,11 @@ def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome
         changes = values.select(
             pl.col(before).ne_missing(pl.col(after)).any().alias(step.rule.name)
             for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True)
+            if step.recorded
         ).row(0, named=True)
         dropped = pl.col(stages[-1]).is_null()
         for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True):
-            if changes[step.rule.name]:
+            if changes.get(step.rule.name):
                 # a value that ends dropped is recorded once, by the rule that dropped it and
                 # with the value as read: the repairs tried on it on the way changed nothing kept
                 is_drop = pl.col(before).is_not_null() & pl.col(after).is_null()
@@ -658,6 +710,24 @@ def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome
             reject_rows.unique(index, keep="first", maintain_order=True), index
         ),
     )
+
+
+def _unguarded(steps: Sequence[_Step], values: pl.Series) -> list[_Step]:
+    """The steps that can change a value of ``values``: those without a guard, and those whose
+    guard some value matches."""
+    guards = [step.guard for step in steps if step.guard is not None]
+    if not guards or values.dtype != pl.String():
+        return list(steps)
+    found = (
+        values.to_frame("value")
+        .select(
+            pl.col("value").str.contains(guard).any().alias(str(n))
+            for n, guard in enumerate(guards)
+        )
+        .row(0)
+    )
+    matched = {guard for guard, hit in zip(guards, found, strict=True) if hit}
+    return [step for step in steps if step.guard is None or step.guard in matched]
 
 
 _REPAIR_ROWS = {

@@ -20,7 +20,7 @@ from pipelines.core.contracts import API_FORMAT, CAPTURE_FORMAT, apply_contracts
 from pipelines.core.errors import FILE_UNREADABLE, ListingError, RejectedEntry
 from pipelines.core.page_capture import CaptureContext, parse_page_capture
 from pipelines.core.schema import ENTRY_SCHEMA, PARSED_ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
-from pipelines.core.text import clean_text, title_key
+from pipelines.core.text import title_key
 
 # files above this size are refused unread: the largest real daily response is about 0.3 MB
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -381,10 +381,6 @@ def normalise_entries(
         .with_columns(
             arxiv_id("arxiv_id").alias("arxiv_id"),
             arxiv_version("arxiv_id").alias("arxiv_version"),
-            clean_text("title").alias("title"),
-            clean_text("abstract").alias("abstract"),
-            *(pl.col(name).list.eval(clean_text(pl.element())) for name in _NAME_LISTS),
-            *(clean_text(name).alias(name) for name in _NAMES),
             pl.col("listed_on").is_not_null().alias("listed_year_known"),
         )
         .with_columns(
@@ -457,9 +453,6 @@ def normalise_entries(
     return NormalisedEntries(kept.select(list(ENTRY_SCHEMA)), invalid, repairs)
 
 
-# names and lists of names: their normal form is that of any text, item by item
-_NAMES = ("organization", "submitted_by")
-_NAME_LISTS = ("authors", "ai_keywords")
 # times are read from text by their contracts; a parser may give them typed already
 _TIMES = ("published_at", "submitted_on_daily_at")
 _PARSED_AS_READ = {**PARSED_ENTRY_SCHEMA, **dict.fromkeys(_TIMES, pl.String())}
