@@ -29,19 +29,26 @@ Each mark adds points to a score, and a text is a listing when the score reaches
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
+# three points: one strong mark and a weak one, or three weak ones that agree (a date line, the
+# site's navigation and two title/abstract pairs), make a listing; a weak mark alone, or a
+# strong one alone, does not
 LISTING_SCORE = 3
+# a mark no other text has: enough alone
 DECISIVE = LISTING_SCORE
+# strong marks: a sign of the site or of a papers page, which other texts show now and then
 PAGE_HEADLINE = 2
 SITE_PAPER_LINK = 2
+# weak marks: what a paper card has, but any text about papers may have once or twice
 ARXIV_PAPER_LINK = 1
-# any document about papers cites arXiv: arXiv links alone never make a listing
-MAX_ARXIV_LINKS_SCORE = LISTING_SCORE - 1
 CARD_METADATA = 1
 LISTING_DATE = 1
 SITE_CHROME = 1
 SHORT_RHYTHM = 1
+# any document about papers cites arXiv: arXiv links alone never make a listing
+MAX_ARXIV_LINKS_SCORE = LISTING_SCORE - 1
 # a word alone ("Models", "Docs") is a heading of many a document: three of the site's
 # navigation or footer labels together are its chrome
 MIN_SITE_CHROME_LABELS = 3
@@ -80,6 +87,7 @@ class ListingEvidence:
 
     @property
     def score(self) -> int:
+        """The marks' points added up, at most ``DECISIVE``."""
         if self.page_url or self.page_phrases or self._long_rhythm():
             return DECISIVE
         arxiv_only = self.arxiv_paper_ids - self.site_paper_ids
@@ -163,6 +171,8 @@ _SPEAKER = re.compile(
 _MARKDOWN_BLOCK = re.compile(r"^\s*(?:#{1,6}\s|```|~~~|[-*+]\s|\d{1,3}\.\s|>)")
 # a share of a text's lines that makes it a table, a log or a chat
 _MOSTLY = 0.6
+# a header and two rows: fewer lines with commas are a sentence or two, not a table
+_MIN_TABLE_ROWS = 3
 # a share of Markdown block lines (headings, lists, fences) that makes a document of a text
 _MARKDOWN_SHARE = 0.2
 
@@ -178,9 +188,9 @@ def looks_like(lines: list[str]) -> str:
     if sum(1 for line in sample if _TIMESTAMP.match(line)) * share >= _MOSTLY:
         return "a log"
     for delimiter, name in ((",", "CSV"), ("\t", "TSV"), (";", "CSV")):
-        counts = [line.count(delimiter) for line in sample]
-        common = max(set(counts), key=counts.count)
-        if len(sample) >= 3 and common >= 1 and counts.count(common) * share >= _MOSTLY:
+        # a table: most lines hold the same number of delimiters (quoted cells aside)
+        common, rows = Counter(line.count(delimiter) for line in sample).most_common(1)[0]
+        if len(sample) >= _MIN_TABLE_ROWS and common >= 1 and rows * share >= _MOSTLY:
             return f"a {name} table"
     if sum(1 for line in sample if _SPEAKER.match(line)) * share >= _MOSTLY:
         return "a chat transcript"
