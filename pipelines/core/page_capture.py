@@ -223,6 +223,8 @@ _ARXIV_URL = re.compile(
 # the upvote button of a card, for a visitor who is not signed in: /login?next=/papers/<id>
 _VOTE_URL = re.compile(r"(?i)/login\?next=(?P<next>[^\s#&]+)")
 _VOTED_PAPER = re.compile(r"(?i)^/papers/(?P<id>\d{4}\.\d{4,5})\b")
+# the version an arXiv link may add to a paper's id
+_VERSION = re.compile(r"v\d{1,3}$")
 _GITHUB_REPO = re.compile(r"(?i)^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+")
 # huggingface.co/<account>: a submitter or an organisation (not a site section)
 _HF_ACCOUNT = re.compile(r"(?i)^https?://(?:www\.)?huggingface\.co/(?P<name>[\w.-]+)/?$")
@@ -1215,6 +1217,13 @@ ANCHORED, HEADINGS, PLAIN = "anchored", "headings", "plain"
 _HEADER_KINDS = frozenset({"code", "organization"})
 
 
+def _same_paper(one: str | None, other: str | None) -> bool:
+    """Whether two ids name the same paper: "2503.01234v2" (an arXiv link) is "2503.01234"."""
+    return (
+        one is not None and other is not None and _VERSION.sub("", one) == _VERSION.sub("", other)
+    )
+
+
 def _reading_mode(body: list[_Line]) -> str:
     """Anchored when a title links to a paper, headings when titles are headings, else plain."""
     titles = [line for line in body if line.kind == "title"]
@@ -1328,8 +1337,7 @@ class _Reader:
         facts = line.facts or _Facts()
         if (
             block is not None
-            and facts.arxiv_id is not None
-            and facts.arxiv_id == block.facts.arxiv_id
+            and _same_paper(facts.arxiv_id, block.facts.arxiv_id)
             and block.state in ("title", "head")
         ):
             # the same paper's link again, inside its card: its summary, or a repeat of its title
@@ -1361,7 +1369,11 @@ class _Reader:
             else:
                 self._hold(line.first, facts)  # perhaps the next paper link's leading metadata
             return
-        if facts.arxiv_id is not None and facts.arxiv_id != own and (own or not in_head):
+        if (
+            facts.arxiv_id is not None
+            and not _same_paper(facts.arxiv_id, own)
+            and (own or not in_head)
+        ):
             # another paper's (an upvote button or thumbnail before the next title): held for it
             self._hold(line.first, facts)
             return
@@ -1381,7 +1393,9 @@ class _Reader:
         block.facts.merge(facts)
         block.has_meta, block.last = True, line.last
         pending = self.pending
-        if pending is not None and pending.arxiv_id in (None, facts.arxiv_id):
+        if pending is not None and (
+            pending.arxiv_id is None or _same_paper(pending.arxiv_id, facts.arxiv_id)
+        ):
             block.facts.merge(pending)
             if self.pending_first is not None:
                 block.first = min(block.first, self.pending_first)
@@ -1395,7 +1409,7 @@ class _Reader:
             return
         if line.anchor is not None:
             # an abstract written as a link: it belongs to the paper it links to, and only to it
-            if block is not None and block.facts.arxiv_id == line.anchor:
+            if block is not None and _same_paper(block.facts.arxiv_id, line.anchor):
                 self._add_text(block, line)
             return
         if block is None:

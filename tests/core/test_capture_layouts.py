@@ -73,6 +73,17 @@ def test_the_rejects_of_a_fixture_are_exactly_its_broken_entries(name: str) -> N
     assert positions == list(range(1, len(positions) + 1))
 
 
+@pytest.mark.parametrize("name", sorted(BROKEN_ENTRIES))
+def test_each_entry_keeps_the_lines_of_its_own_card(name: str) -> None:
+    frame, _ = _parse(name)
+    heads = [title[:24] for title in frame["title_raw"].to_list()]
+    ids = [paper or "no id" for paper in frame["arxiv_id_raw"].to_list()]
+    for head, paper, raw in zip(heads, ids, frame["raw_entry"].to_list(), strict=True):
+        assert head in raw
+        assert not any(other in raw for other in heads if other != head), (name, head)
+        assert not any(other in raw for other in ids if other[:10] != paper[:10]), (name, head)
+
+
 # --- a text browser: lynx -dump --------------------------------------------------------------
 
 
