@@ -53,13 +53,6 @@ def copy_sample(destination: Path) -> None:
     shutil.copytree(SAMPLE_LANDING, destination, dirs_exist_ok=True)
 
 
-def copy_shared(shared: Path, destination: Path) -> None:
-    """Copy every listing of the real archive (not its LICENSE) into ``destination``."""
-    shutil.copytree(
-        shared, destination, dirs_exist_ok=True, ignore=shutil.ignore_patterns("LICENSE")
-    )
-
-
 @pytest.fixture(scope="session")
 def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """The bundled samples built once per test process. Read it, never write to it: a test that

@@ -17,8 +17,9 @@ from dagster._core.instance.ref import InstanceRef
 
 from pipelines.core.release import LATEST, RELEASED, verify_release
 from pipelines.core.settings import Paths
-from tests.conftest import REPO, copy_sample, copy_shared
+from tests.conftest import REPO, copy_sample
 
+CAPTURE_FIXTURES = REPO / "tests" / "fixtures" / "captures"
 TABLES = ("papers", "observations", "code_links", "paper_aliases", "listing_files", "rejects")
 
 
@@ -169,20 +170,36 @@ def _latest_metadata(paths: Paths, asset: str) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-def test_the_whole_archive_in_one_run(tmp_paths: Paths, shared_data: Path) -> None:
-    copy_shared(shared_data, tmp_paths.landing_dir)
+def test_the_whole_archive_and_every_fixture_in_one_run(
+    tmp_paths: Paths, shared_data: Path
+) -> None:
+    # everything as an operator would land it: the archive with its LICENSE, and every capture
+    # fixture (the texts that are no listings included)
+    shutil.copytree(shared_data, tmp_paths.landing_dir, dirs_exist_ok=True)
+    shutil.copytree(CAPTURE_FIXTURES, tmp_paths.landing_dir / "fixtures")
     result = run_build(tmp_paths)
     assert result.returncode == 0, result.stderr + result.stdout
-    assert "files read:    220 (220 ingested, 0 quarantined, 0 duplicates)" in result.stdout
-    assert "entries:       3,062 kept, 0 rejected" in result.stdout
-    assert "papers:        3,062" in result.stdout
+    assert "files read:    240 (233 ingested, 7 quarantined, 0 duplicates)" in result.stdout
+    assert "entries:       3,097 kept, 6 rejected" in result.stdout
+    assert "papers:        3,072" in result.stdout
+    assert "file.not_a_listing x7, e.g. fixtures/not_listings/LICENSE" in result.stdout
+    assert "capture.cut_off x4" in result.stdout and "entry.repeat x2" in result.stdout
+    assert "project_page_raw.whitespace x1, e.g. hf-daily-api/2025-03-17.json, entry 3" in (
+        result.stdout
+    )
     release_dir = (tmp_paths.releases_dir / LATEST).resolve()
     files = pl.read_parquet(release_dir / "listing_files.parquet")
-    assert files.height == 220
+    assert files.height == 240
+    quarantined = files.filter(pl.col("status") == "quarantined")["file_key"].to_list()
+    assert quarantined == [
+        *(f"fixtures/not_listings/{name}" for name in
+          ("LICENSE", "README.md", "article.txt", "chat.md", "fetch.log", "papers.csv")),
+        "hf-daily-api/LICENSE",
+    ]  # fmt: skip
     kept = dict(files.group_by("source_format").agg(pl.col("entries_kept").sum()).iter_rows())
-    assert kept == {"hf_daily_api": 2993, "hf_papers_page": 69}
+    assert kept == {"hf_daily_api": 2993, "hf_papers_page": 104, None: 0}
     assert (files["entries_read"] == files["entries_kept"] + files["entries_rejected"]).all()
     papers = pl.read_parquet(release_dir / "papers.parquet")
-    assert papers["arxiv_id"].drop_nulls().n_unique() == 2993
+    assert papers["arxiv_id"].drop_nulls().n_unique() == 3003
     runs = dagster_runs(tmp_paths)
     assert len(runs) == 1

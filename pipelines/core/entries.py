@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import orjson
 import polars as pl
 
 from pipelines.core.api_json import parse_api_json
@@ -116,15 +117,26 @@ def detect_format(data: bytes, file_key: str, max_bytes: int) -> tuple[str, str]
         raise ListingError(
             file_key, "an HTML page (an error page?) saved as a listing", rule="file.html_page"
         )
-    if head[0] in "[{":
+    named_json = file_key.lower().endswith(".json")
+    # a text capture may start with a bracket too (a text browser's "[1]Hugging Face" link):
+    # without a .json name, it is a response only when it is JSON
+    if head[0] in "[{" and (named_json or _is_json(text)):
         return API_FORMAT, text
-    if file_key.lower().endswith(".json"):
+    if named_json:
         raise ListingError(
             file_key,
             "a .json file that is not a JSON list or object of papers",
             rule="file.not_json",
         )
     return CAPTURE_FORMAT, text
+
+
+def _is_json(text: str) -> bool:
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

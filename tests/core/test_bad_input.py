@@ -13,7 +13,7 @@ from pipelines.core.build import build_everything
 from pipelines.core.entries import IngestOptions, parse_file
 from pipelines.core.landing import sha256_hex
 from pipelines.core.settings import Paths
-from tests.conftest import copy_sample
+from tests.conftest import REPO, copy_sample
 
 GOOD_DAY = "hf-daily-api/2024-05-29.json"
 
@@ -139,3 +139,17 @@ def test_a_fixed_quarantined_file_is_ingested_normally(
     assert summary.files_quarantined == 0 and summary.tables["papers"] == 8
     assert list(tmp_paths.quarantine_dir.iterdir()) == []
     assert summary.tables["rejects"] == 0
+
+
+def test_a_text_capture_that_starts_with_a_bracket_is_read_as_a_capture() -> None:
+    # a text browser writes its links as "[1]Hugging Face": not a JSON list without a .json name
+    data = (REPO / "tests" / "fixtures" / "captures" / "lynx_dump_daily.txt").read_bytes()
+    assert data.lstrip().startswith(b"[")
+    parsed = _parse(data, "captures/lynx_dump_daily.txt")
+    assert parsed.file_error is None  # type: ignore[attr-defined]
+    assert parsed.entries["arxiv_id"].to_list() == [  # type: ignore[attr-defined]
+        "2503.09566", "2503.09151", "2503.09573", "2503.09402"
+    ]  # fmt: skip
+    # a response without a .json name is still read as one
+    response = b'[{"paper": {"id": "2503.09566", "title": "A title"}}]'
+    assert _parse(response, "inbox/response").source_format == "hf_daily_api"  # type: ignore[attr-defined]
