@@ -37,7 +37,7 @@ import polars as pl
 
 from pipelines.core.arxiv import arxiv_id, arxiv_version
 from pipelines.core.schema import REPAIR_SCHEMA
-from pipelines.core.text import INVISIBLE, clean_text
+from pipelines.core.text import INVISIBLE, fold_text
 
 API_FORMAT = "hf_daily_api"
 CAPTURE_FORMAT = "hf_papers_page"
@@ -314,9 +314,10 @@ class _Step:
     """One rule as a Polars expression: the value before -> the value after (null: dropped)."""
 
     rule: Rule
-    apply: Callable[[pl.Expr], pl.Expr]
-    # the step reads other columns of the entry as well (the listing day)
-    needs: tuple[str, ...] = ()
+    # a repair: the value before -> the value after
+    apply: Callable[[pl.Expr], pl.Expr] | None = None
+    # a check: true where the value may stay; where false it is dropped (a null stays null)
+    keep: Callable[[pl.Expr], pl.Expr] | None = None
     # False for the normal form: it defines the column, it repairs nothing (module docstring)
     recorded: bool = True
     # a pattern every value the step can change matches, as read (no earlier step creates
@@ -326,9 +327,10 @@ class _Step:
 
 
 def _normal_form(contract: FieldContract) -> _Step:
-    """White space folded, hard wraps unwrapped, Unicode NFC (``text.clean_text``)."""
+    """White space folded, hard wraps unwrapped, Unicode NFC (``text.fold_text``: invisible
+    characters are gone by then, removed and recorded by their own step)."""
     return _Step(
-        Rule(f"{contract.name}.normal_form", REPAIR, "normal form"), clean_text, recorded=False
+        Rule(f"{contract.name}.normal_form", REPAIR, "normal form"), fold_text, recorded=False
     )
 
 
@@ -358,6 +360,15 @@ _SCHEMELESS_HOST = rf"(?i)^(?:www\.)?{_HOST}(?:[/?#:]|$)"
 _LETTER_OR_DIGIT = r"[\p{L}\p{N}]"
 
 
+_INVISIBLE_PATTERN = re.compile(INVISIBLE)
+
+
+def _unescaped(text: str) -> str:
+    """``html.unescape``, without the invisible characters an entity may spell (&#8203;): the
+    invisible step, which removes them, runs before this one."""
+    return _INVISIBLE_PATTERN.sub("", html.unescape(text))
+
+
 def _unescape_entities(values: pl.Series) -> pl.Series:
     """HTML entities replaced by their characters. Only values holding an entity go through
     Python's ``html.unescape``: the rest are returned as they are."""
@@ -365,7 +376,7 @@ def _unescape_entities(values: pl.Series) -> pl.Series:
     if not holds.any():
         return values
     indices = holds.arg_true()
-    fixed = [html.unescape(value) for value in values.gather(indices).to_list()]
+    fixed = [_unescaped(value) for value in values.gather(indices).to_list()]
     return values.scatter(indices, pl.Series(fixed, dtype=pl.String))
 
 
@@ -380,7 +391,7 @@ def _unescape_entities_in_lists(lists: pl.Series) -> pl.Series:
         "row",
         pl.Series(
             [
-                [None if item is None else html.unescape(item) for item in value]
+                [None if item is None else _unescaped(item) for item in value]
                 for value in lists.filter(holds).to_list()
             ],
             dtype=lists.dtype,
@@ -420,10 +431,6 @@ def _markup(expr: pl.Expr, *, short: bool) -> pl.Expr:
     )
 
 
-def _keep_if(condition: Callable[[pl.Expr], pl.Expr]) -> Callable[[pl.Expr], pl.Expr]:
-    return lambda expr: pl.when(condition(expr)).then(expr).otherwise(None)
-
-
 def _text_steps(contract: FieldContract, *, short: bool) -> list[_Step]:
     rule = lambda what: _rule(contract, what)  # noqa: E731
     steps = [
@@ -435,15 +442,13 @@ def _text_steps(contract: FieldContract, *, short: bool) -> list[_Step]:
         ),
         _Step(rule("entities"), _entities, guard="&"),
         _normal_form(contract),
-        _Step(rule("empty"), _keep_if(lambda e: e != "")),
+        _Step(rule("empty"), keep=lambda e: e != ""),
     ]
     if contract.max_chars is not None:
         limit = contract.max_chars
-        steps.append(_Step(rule("too_long"), _keep_if(lambda e: e.str.len_chars() <= limit)))
+        steps.append(_Step(rule("too_long"), keep=lambda e: e.str.len_chars() <= limit))
     if contract.kind == "title":
-        steps.append(
-            _Step(rule("no_letters"), _keep_if(lambda e: e.str.contains(_LETTER_OR_DIGIT)))
-        )
+        steps.append(_Step(rule("no_letters"), keep=lambda e: e.str.contains(_LETTER_OR_DIGIT)))
     return steps
 
 
@@ -468,9 +473,9 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
                 .otherwise(e)
             ),
         ),
-        _Step(rule("empty"), _keep_if(lambda e: e != "")),
-        _Step(rule("too_long"), _keep_if(lambda e: e.str.len_chars() <= limit)),
-        _Step(rule("unusable"), _keep_if(lambda e: e.str.contains(_USABLE_URL))),
+        _Step(rule("empty"), keep=lambda e: e != ""),
+        _Step(rule("too_long"), keep=lambda e: e.str.len_chars() <= limit),
+        _Step(rule("unusable"), keep=lambda e: e.str.contains(_USABLE_URL)),
     ]
 
 
@@ -501,20 +506,20 @@ def _arxiv_steps(contract: FieldContract) -> list[_Step]:
     return [
         _Step(rule("invisible"), lambda e: e.str.replace_all(INVISIBLE, "")),
         _Step(rule("whitespace"), lambda e: e.str.replace_all(r"\s+", "")),
-        _Step(rule("empty"), _keep_if(lambda e: e != "")),
+        _Step(rule("empty"), keep=lambda e: e != ""),
         _Step(
             rule("respelled"),
             lambda e: pl.coalesce(canonical(e.str.normalize("NFKC")), e),
         ),
-        _Step(rule("invalid"), _keep_if(lambda e: arxiv_id(e).is_not_null())),
+        _Step(rule("invalid"), keep=lambda e: arxiv_id(e).is_not_null()),
     ]
 
 
 def _count_steps(contract: FieldContract) -> list[_Step]:
     rule = lambda what: _rule(contract, what)  # noqa: E731
     return [
-        _Step(rule("negative"), _keep_if(lambda e: e >= 0)),
-        _Step(rule("implausible"), _keep_if(lambda e: e <= MAX_COUNT)),
+        _Step(rule("negative"), keep=lambda e: e >= 0),
+        _Step(rule("implausible"), keep=lambda e: e <= MAX_COUNT),
     ]
 
 
@@ -546,49 +551,45 @@ def _timestamp_steps(contract: FieldContract) -> list[_Step]:
     )
     return [
         _Step(rule("other_format"), lambda e: other_format(e.str.strip_chars())),
-        _Step(
-            rule("unparsable"),
-            _keep_if(lambda e: parsed(e, [ISO_UTC_FORMAT]).is_not_null()),
-        ),
+        _Step(rule("unparsable"), keep=lambda e: parsed(e, [ISO_UTC_FORMAT]).is_not_null()),
         _Step(
             rule("out_of_range"),
-            _keep_if(
-                lambda e: (
-                    (parsed(e, [ISO_UTC_FORMAT]) >= EARLIEST_PUBLICATION)
-                    & (parsed(e, [ISO_UTC_FORMAT]) < latest).fill_null(True)
-                )
+            # the listing day is a column of the entries: an unknown one checks nothing
+            keep=lambda e: (
+                (parsed(e, [ISO_UTC_FORMAT]) >= EARLIEST_PUBLICATION)
+                & (parsed(e, [ISO_UTC_FORMAT]) < latest).fill_null(True)
             ),
-            needs=("listed_on",),
         ),
     ]
 
 
 def _list_steps(contract: FieldContract, item_steps: Sequence[_Step]) -> list[_Step]:
-    """A list's items go through the item rules one at a time; an item a rule drops leaves the
+    """A list's items go through the item rules one at a time; an item a check drops leaves the
     list, and a list left empty is dropped."""
     rule = lambda what: _rule(contract, what)  # noqa: E731
     steps = [
         # entities go through Python: a whole column of lists at once, not list by list
-        _Step(item.rule, _entities_in_lists)
+        _Step(item.rule, _entities_in_lists, guard=item.guard)
         if item.apply is _entities
         else _Step(
             item.rule,
             lambda e, apply=item.apply: e.list.eval(apply(pl.element())),
             recorded=item.recorded,
+            guard=item.guard,
         )
         for item in item_steps
-        if item.rule.policy == REPAIR
+        if item.apply is not None
     ]
-    keeps = [item.apply for item in item_steps if item.rule.policy != REPAIR]
+    checks = [item.keep for item in item_steps if item.keep is not None]
 
     def kept(expr: pl.Expr) -> pl.Expr:
-        element = pl.element()
-        for keep in keeps:
-            element = keep(element)
-        return expr.list.eval(element).list.drop_nulls()
+        keep = pl.lit(True)
+        for check in checks:
+            keep = keep & check(pl.element()).fill_null(True)
+        return expr.list.eval(pl.element().filter(keep))
 
     steps.append(_Step(rule("items_removed"), kept))
-    steps.append(_Step(rule("empty"), _keep_if(lambda e: e.list.len() > 0)))
+    steps.append(_Step(rule("empty"), keep=lambda e: e.list.len() > 0))
     return steps
 
 
@@ -631,78 +632,70 @@ class ContractOutcome:
 
 
 def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome:
-    """Hold every contract field of ``frame`` to its contract, one field at a time, each as a
-    whole column.
+    """Hold every contract field of ``frame`` to its contract, as whole columns.
 
     ``frame`` holds the parsed entries of one or several files, their ``source_format``, their
     ``listed_on`` and a unique row ``index`` (UInt32), by which repairs and rejects are reported.
     A field whose output column differs from its input (``title_raw`` -> ``title``) keeps the
     input as read.
+
+    Every field's values go through its steps as columns of one plan, the n-th steps of all
+    fields side by side (so fields are worked on in parallel); a step no value of the batch can
+    change is left out (its guard), and a step's rows are only extracted when it changed some.
     """
-    repairs: list[pl.DataFrame] = []
-    rejected: list[pl.DataFrame] = []
-    for contract in CONTRACTS.values():
-        if contract.column not in frame.columns:
-            continue
-        steps = _unguarded(_steps(contract), frame[contract.column])
-        stages = [f"_{contract.name}_{number}" for number in range(len(steps) + 1)]
-        staged = frame.lazy().select(
-            index, "source_format", "listed_on", pl.col(contract.column).alias(stages[0])
+    fields = [c for c in CONTRACTS.values() if c.column in frame.columns]
+    steps = _unguarded(fields, frame)
+    stages = {c.name: [f"_{c.name}_{n}" for n in range(len(steps[c.name]) + 1)] for c in fields}
+    lazy = frame.lazy().select(
+        index,
+        "source_format",
+        "listed_on",
+        *(pl.col(c.column).alias(stages[c.name][0]) for c in fields),
+    )
+    for depth in range(max((len(s) for s in steps.values()), default=0)):
+        lazy = lazy.with_columns(
+            _stage(steps[c.name][depth], stages[c.name][depth]).alias(stages[c.name][depth + 1])
+            for c in fields
+            if depth < len(steps[c.name])
         )
-        for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True):
-            staged = staged.with_columns(step.apply(pl.col(before)).alias(after))
-        values = staged.collect()
-        changes = values.select(
-            pl.col(before).ne_missing(pl.col(after)).any().alias(step.rule.name)
-            for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True)
-            if step.recorded
-        ).row(0, named=True)
-        dropped = pl.col(stages[-1]).is_null()
-        for step, before, after in zip(steps, stages[:-1], stages[1:], strict=True):
-            if changes.get(step.rule.name):
-                # a value that ends dropped is recorded once, by the rule that dropped it and
-                # with the value as read: the repairs tried on it on the way changed nothing kept
-                is_drop = pl.col(before).is_not_null() & pl.col(after).is_null()
-                repairs.append(
-                    values.filter(
-                        pl.col(before).ne_missing(pl.col(after)) & (is_drop | ~dropped)
-                    ).select(
-                        pl.col(index),
-                        pl.lit(contract.name).alias("field"),
-                        pl.lit(step.rule.name).alias("rule"),
-                        pl.when(is_drop)
-                        .then(pl.lit(DROPPED))
-                        .otherwise(pl.lit(REPAIRED))
-                        .alias("action"),
-                        _excerpt(
-                            pl.when(is_drop).then(pl.col(stages[0])).otherwise(pl.col(before))
-                        ).alias("value_before"),
-                        _excerpt(pl.col(after)).alias("value_after"),
-                    )
-                )
-        if contract.required_in:
-            unusable = pl.col(stages[-1]).is_null() & pl.col("source_format").is_in(
-                sorted(contract.required_in)
-            )
-            rejected.append(
-                values.filter(unusable).select(
-                    pl.col(index),
-                    pl.lit(contract.name).alias("field"),
-                    _first_drop(contract, steps, stages).alias("rule"),
-                    _excerpt(pl.col(stages[0])).alias("value_before"),
-                    # required fields are text: how long it was says why it was too long
-                    pl.col(stages[0]).str.len_chars().alias("value_chars"),
-                )
-            )
-        final = values[stages[-1]]
-        if contract.kind == "timestamp":
-            final = final.str.to_datetime(ISO_UTC_FORMAT, time_zone="UTC", strict=False)
-            final = final.dt.cast_time_unit("us")
-        frame = frame.with_columns(final.alias(contract.name))
+    values = lazy.collect()
+    recorded = [
+        (c, step, before, after)
+        for c in fields
+        for step, before, after in zip(
+            steps[c.name], stages[c.name][:-1], stages[c.name][1:], strict=True
+        )
+        if step.recorded
+    ]
+    changed = values.select(
+        pl.col(before).ne_missing(pl.col(after)).any().alias(after)
+        for _, _, before, after in recorded
+    ).row(0, named=True)
+    repairs = [
+        _changes(values, c, step, before, after, stages[c.name], index)
+        for c, step, before, after in recorded
+        if changed[after]
+    ]
+    rejected = [
+        values.filter(
+            pl.col(stages[c.name][-1]).is_null()
+            & pl.col("source_format").is_in(sorted(c.required_in))
+        ).select(
+            pl.col(index),
+            pl.lit(c.name).alias("field"),
+            _first_drop(c, steps[c.name], stages[c.name]).alias("rule"),
+            _excerpt(pl.col(stages[c.name][0])).alias("value_before"),
+            # required fields are text: how long it was says why it was too long
+            pl.col(stages[c.name][0]).str.len_chars().alias("value_chars"),
+        )
+        for c in fields
+        if c.required_in
+    ]
+    finals = [_typed(c, pl.col(stages[c.name][-1])).alias(c.name) for c in fields]
     repair_rows = _concat(repairs, _REPAIR_ROWS, index)
     reject_rows = _concat(rejected, _REJECTED_ROWS, index)
     return ContractOutcome(
-        entries=frame,
+        entries=frame.with_columns(values.select(finals)),
         repairs=repair_rows.join(reject_rows.select(index), on=index, how="anti").sort(
             index, "field", maintain_order=True
         ),
@@ -712,22 +705,89 @@ def apply_contracts(frame: pl.DataFrame, index: str = "_row") -> ContractOutcome
     )
 
 
-def _unguarded(steps: Sequence[_Step], values: pl.Series) -> list[_Step]:
-    """The steps that can change a value of ``values``: those without a guard, and those whose
-    guard some value matches."""
-    guards = [step.guard for step in steps if step.guard is not None]
-    if not guards or values.dtype != pl.String():
-        return list(steps)
-    found = (
-        values.to_frame("value")
-        .select(
-            pl.col("value").str.contains(guard).any().alias(str(n))
-            for n, guard in enumerate(guards)
-        )
-        .row(0)
+def _stage(step: _Step, before: str) -> pl.Expr:
+    """A step as an expression of the stage before it: a repair, or a check that leaves a
+    value or drops it (a null stays null)."""
+    value = pl.col(before)
+    if step.keep is not None:
+        return pl.when(step.keep(value).fill_null(True)).then(value).otherwise(None)
+    assert step.apply is not None
+    return step.apply(value)
+
+
+def _changes(
+    values: pl.DataFrame,
+    contract: FieldContract,
+    step: _Step,
+    before: str,
+    after: str,
+    stages: Sequence[str],
+    index: str,
+) -> pl.DataFrame:
+    """The rows a step changed, as repairs. A value that ends dropped is recorded once, by the
+    check that dropped it and with the value as read: repairs tried on it changed nothing kept."""
+    is_drop = pl.col(before).is_not_null() & pl.col(after).is_null()
+    kept = pl.col(stages[-1]).is_not_null()
+    return values.filter(pl.col(before).ne_missing(pl.col(after)) & (is_drop | kept)).select(
+        pl.col(index),
+        pl.lit(contract.name).alias("field"),
+        pl.lit(step.rule.name).alias("rule"),
+        pl.when(is_drop).then(pl.lit(DROPPED)).otherwise(pl.lit(REPAIRED)).alias("action"),
+        _excerpt(pl.when(is_drop).then(pl.col(stages[0])).otherwise(pl.col(before))).alias(
+            "value_before"
+        ),
+        _excerpt(pl.col(after)).alias("value_after"),
     )
-    matched = {guard for guard, hit in zip(guards, found, strict=True) if hit}
-    return [step for step in steps if step.guard is None or step.guard in matched]
+
+
+def _first_drop(contract: FieldContract, steps: Sequence[_Step], stages: Sequence[str]) -> pl.Expr:
+    """The rule of the first step that dropped the value; ``<field>.missing`` when it was never
+    there."""
+    expr: pl.Expr = pl.lit(f"{contract.name}.missing")
+    for step, before, after in reversed(list(zip(steps, stages[:-1], stages[1:], strict=True))):
+        expr = (
+            pl.when(pl.col(before).is_not_null() & pl.col(after).is_null())
+            .then(pl.lit(step.rule.name))
+            .otherwise(expr)
+        )
+    return expr
+
+
+def _typed(contract: FieldContract, final: pl.Expr) -> pl.Expr:
+    """The column as published: times are text until here."""
+    if contract.kind != "timestamp":
+        return final
+    parsed = final.str.to_datetime(ISO_UTC_FORMAT, time_zone="UTC", strict=False)
+    return parsed.dt.cast_time_unit("us")
+
+
+def _unguarded(fields: Sequence[FieldContract], frame: pl.DataFrame) -> dict[str, list[_Step]]:
+    """Per field, the steps that can change one of its values in ``frame``: those without a
+    guard, and those whose guard some value matches (one pass over the batch for all)."""
+    steps = {c.name: _steps(c) for c in fields}
+    probes = {
+        f"{c.name}:{guard}": _matches(pl.col(c.column), frame.schema[c.column], guard).any()
+        for c in fields
+        for guard in {step.guard for step in steps[c.name] if step.guard is not None}
+    }
+    found = frame.select(expr.alias(name) for name, expr in probes.items()).row(0, named=True)
+    return {
+        c.name: [
+            step
+            for step in steps[c.name]
+            if step.guard is None or found.get(f"{c.name}:{step.guard}", True)
+        ]
+        for c in fields
+    }
+
+
+def _matches(column: pl.Expr, dtype: pl.DataType, guard: str) -> pl.Expr:
+    """Per row, whether the text (or an item of the list of texts) matches ``guard``."""
+    if dtype == pl.String():
+        return column.str.contains(guard)
+    if dtype == pl.List(pl.String()):
+        return column.list.eval(pl.element().str.contains(guard)).list.any()
+    return pl.lit(True)
 
 
 _REPAIR_ROWS = {
@@ -750,19 +810,6 @@ def _concat(
 ) -> pl.DataFrame:
     empty = pl.DataFrame(schema={index: pl.UInt32(), **schema})
     return pl.concat([empty, *frames], how="vertical_relaxed")
-
-
-def _first_drop(contract: FieldContract, steps: Sequence[_Step], stages: Sequence[str]) -> pl.Expr:
-    """The rule of the first step that dropped the value; ``<field>.missing`` when it was never
-    there."""
-    expr: pl.Expr = pl.lit(f"{contract.name}.missing")
-    for step, before, after in reversed(list(zip(steps, stages[:-1], stages[1:], strict=True))):
-        expr = (
-            pl.when(pl.col(before).is_not_null() & pl.col(after).is_null())
-            .then(pl.lit(step.rule.name))
-            .otherwise(expr)
-        )
-    return expr
 
 
 def rule_descriptions() -> dict[str, str]:

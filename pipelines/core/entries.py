@@ -197,18 +197,20 @@ def parse_listings(
     repairs_of = batch.repairs.partition_by("source_file", as_dict=True, include_key=True)
     # the batch-wide frames are copied into the per-file ones: free them before going on
     del batch
+    # most files have no rejects and no repairs: they share these empty frames
+    no_entries = pl.DataFrame(schema=ENTRY_SCHEMA)
+    no_rejects = pl.DataFrame(schema=REJECT_SCHEMA)
+    no_repairs = pl.DataFrame(schema=REPAIR_SCHEMA)
     parsed = []
     for read in reads:
-        kept = entries_of.get((read.file_key,), pl.DataFrame(schema=ENTRY_SCHEMA))
-        rejects = pl.concat(
-            [
-                _rejects_frame(read),
-                invalid_of.get((read.file_key,), pl.DataFrame(schema=REJECT_SCHEMA)),
-            ]
-        ).sort("position")
-        repairs = _repairs_of_kept(
-            read, repairs_of.get((read.file_key,), pl.DataFrame(schema=REPAIR_SCHEMA)), kept
-        )
+        key = (read.file_key,)
+        kept = entries_of.get(key, no_entries)
+        rejects = invalid_of.get(key, no_rejects)
+        if read.entry_rejects or read.file_error is not None:
+            rejects = pl.concat([_rejects_frame(read), rejects]).sort("position")
+        repairs = repairs_of.get(key, no_repairs)
+        if read.decode_repairs is not None and read.decode_repairs.height:
+            repairs = _with_decode_repairs(read, repairs, kept)
         page_kind = kept["page_kind"][0] if kept.height else None
         outcome = ParsedFile(
             read.file_key,
@@ -225,14 +227,16 @@ def parse_listings(
     return parsed
 
 
-def _repairs_of_kept(read: _Read, column_repairs: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+def _with_decode_repairs(
+    read: _Read, column_repairs: pl.DataFrame, kept: pl.DataFrame
+) -> pl.DataFrame:
     """The repairs of a file's kept entries: those of decoding, then those of the columns."""
-    decoded = pl.DataFrame(schema=REPAIR_SCHEMA)
-    if read.decode_repairs is not None and read.decode_repairs.height:
-        decoded = read.decode_repairs.select(
-            pl.lit(read.file_key).alias("source_file"), *REPAIR_SCHEMA.keys() - {"source_file"}
-        ).select(list(REPAIR_SCHEMA))
-        decoded = decoded.join(kept.select("position"), on="position", how="semi")
+    assert read.decode_repairs is not None
+    decoded = (
+        read.decode_repairs.with_columns(pl.lit(read.file_key).alias("source_file"))
+        .select(list(REPAIR_SCHEMA))
+        .join(kept.select("position"), on="position", how="semi")
+    )
     return pl.concat([decoded, column_repairs]).sort("position", maintain_order=True)
 
 
@@ -248,7 +252,8 @@ def trip_breaker(parsed: ParsedFile) -> ParsedFile:
     Its kept entries are held back (each a reject of its own, so every entry is still counted),
     and the reason names the threshold and the most common rules of its rejects.
     """
-    if parsed.file_error is not None:
+    # most files reject fewer entries than the breaker looks at: no need to count them
+    if parsed.file_error is not None or parsed.rejects.height < FILE_REJECT_MIN:
         return parsed
     drift = parsed.rejects.filter(
         pl.col("position").is_not_null() & ~pl.col("rule").is_in(NOT_DRIFT)

@@ -16,9 +16,15 @@ def clean_text(column: str | pl.Expr) -> pl.Expr:
     """Readable single-line text: invisible characters removed, hard wraps unwrapped, white space
     collapsed, Unicode NFC. Markdown line-break artefacts (a trailing backslash) are dropped."""
     expr = pl.col(column) if isinstance(column, str) else column
+    return fold_text(expr.str.replace_all(INVISIBLE, ""))
+
+
+def fold_text(column: str | pl.Expr) -> pl.Expr:
+    """``clean_text`` of a text without invisible characters (the field contracts remove them
+    first, and record it): hard wraps unwrapped, white space collapsed, Unicode NFC."""
+    expr = pl.col(column) if isinstance(column, str) else column
     return (
-        expr.str.replace_all(INVISIBLE, "")
-        .str.replace_all(r"\\\r?\n", "\n")
+        expr.str.replace_all(r"\\\r?\n", "\n")
         # a word broken by a hyphen at a line end is kept as one hyphenated word
         .str.replace_all(r"(\w)-\r?\n\s*(\w)", "${1}-${2}")
         .str.replace_all(_FOLDABLE_SPACE, " ")
