@@ -85,7 +85,9 @@ _RIGHT_WINDOW = 160
 # Case-insensitive parts are scoped with (?i:...): a data set name is recognised by its capital
 # letters, which a global (?i) would make meaningless.
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+# ASCII digits only: "\d" also matches other scripts' digits (full-width １２), which are no
+# number a claim states and which a float cast refuses
+_NUM = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
 # percent sign, LaTeX-escaped percent (\%), or the word
 _PCT_SUFFIX = r"\s?\\?%|\s?percent\b"
 # a ratio: 3x, 3×, 3X, 3 times, 3times (LaTeX \times loses its backslash upstream), 3-fold

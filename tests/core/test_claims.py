@@ -242,3 +242,18 @@ def test_empty_and_missing_abstracts() -> None:
     assert empty.schema == pl.Schema(CLAIM_SCHEMA)
     nulls = extract_claims(pl.DataFrame({"paper_id": ["a", "b"], "abstract": [None, ""]}))
     assert nulls.height == 0
+
+
+def test_digits_of_other_scripts_are_no_number_and_break_nothing() -> None:
+    # found by the contract property tests: a full-width "１２" made the value cast fail
+    papers = pl.DataFrame(
+        {
+            "paper_id": ["a", "b"],
+            "abstract": [
+                "We reach １２% accuracy, and 45.1% top-1 accuracy on ImageNet.",
+                "  １２",
+            ],
+        }
+    )
+    claims = extract_claims(papers)
+    assert claims.select("paper_id", "value", "unit").rows() == [("a", 45.1, "%")]
