@@ -7,6 +7,7 @@ previews of a few rows. Each file's own counts are in the ``listing_files`` tabl
 """
 
 from collections.abc import Iterator
+from dataclasses import asdict
 
 import dagster as dg
 import polars as pl
@@ -126,6 +127,8 @@ def reject_share_result(verdict: RunVerdict) -> dg.AssetCheckResult:
             "threshold": dg.MetadataValue.float(verdict.limit),
             "blocked": verdict.blocked,
             "by_rule": dg.MetadataValue.md(counts_markdown(verdict.by_rule)),
+            # the same counts for programs (the CLI's summary of a blocked build)
+            "rules": dg.MetadataValue.json([asdict(count) for count in verdict.by_rule]),
         },
     )
 

@@ -308,9 +308,11 @@ def _report_failure(
             continue
         if evaluation.check_name == "reject_share":
             click.echo(f"  too many rejects: {evaluation.description}", err=True)
-            by_rule = evaluation.metadata.get("by_rule")
-            if by_rule is not None:
-                _echo_counts(str(by_rule.value), err=True)
+            rules = evaluation.metadata.get("rules")
+            for count in (rules.value if rules is not None else [])[:RULES_SHOWN]:  # type: ignore[index]
+                click.echo(
+                    f"    {count['rule']} x{count['count']}, e.g. {count['example']}", err=True
+                )
             click.echo(
                 "  look at an entry:  trending-papers inspect <file> --entry <position>\n"
                 "  if these files are right to reject, publish the rest with "
@@ -358,13 +360,6 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
         click.echo("  warnings (reported, not blocking):", err=err)
     for evaluation in warned:
         click.echo(f"    {evaluation.check_name}: {evaluation.description}", err=err)
-
-
-def _echo_counts(table: str, *, err: bool = False) -> None:
-    """A Markdown table of counts by rule (assets.metadata.counts_markdown) as indented lines."""
-    for line in table.splitlines()[2 : 2 + RULES_SHOWN]:
-        rule, count, example = (cell.strip() for cell in line.strip("|").split(" | ", 2))
-        click.echo(f"    {rule} x{count}, e.g. {example}", err=err)
 
 
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:

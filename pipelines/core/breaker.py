@@ -38,8 +38,6 @@ RUN_REJECT_MIN = 20
 NOT_DRIFT = ("entry.repeat", "capture.cut_off")
 # the operator's setting that replaces RUN_REJECT_SHARE (1 accepts any share)
 MAX_REJECT_SHARE_VARIABLE = "PAPERS_MAX_REJECT_SHARE"
-# how many rules, and examples of each, a verdict names
-RULES_SHOWN = 5
 
 
 def run_reject_share_limit() -> float:

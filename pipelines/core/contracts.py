@@ -119,9 +119,6 @@ class FieldContract:
         column = tuple(step.rule for step in _steps(self) if step.recorded)
         return decode + column
 
-    def policy_when_unusable(self) -> str:
-        return REJECT_ENTRY if self.required_in else DROP_FIELD
-
 
 # --- the contracts ------------------------------------------------------------------------------
 
