@@ -8,7 +8,7 @@ from assets.ingest import OWNERS, listing_entries
 from assets.metadata import counts_markdown, table_metadata
 from expectations import suites
 from expectations.checks import check_spec, run_suite_check
-from pipelines.core.breaker import count_by_rule
+from pipelines.core.breaker import count_by_rule, repair_counts
 from pipelines.core.build import (
     PUBLISHED_TABLES,
     curate_store,
@@ -20,8 +20,6 @@ from pipelines.core.locking import exclusive_build
 from pipelines.resources import PipelineSettings
 
 CURATED = PUBLISHED_TABLES
-# tables shown grouped by rule in the UI, with the column that serves as each rule's example
-GROUPED_BY_RULE = {"rejects": "reason", "repairs": "value_before"}
 
 
 @dg.multi_asset(
@@ -51,10 +49,12 @@ def curated_tables(
         write_curated(settings.paths, tables)
     for name in CURATED:
         metadata = table_metadata(tables[name])
-        if name in GROUPED_BY_RULE:
-            # what an operator asks first of rejects and repairs: which rules, how often
-            counts = count_by_rule(tables[name], GROUPED_BY_RULE[name])
+        # what an operator asks first of rejects and repairs: which rules, how often
+        if name == "rejects":
+            counts = count_by_rule(tables[name], "reason")
             metadata["by_rule"] = dg.MetadataValue.md(counts_markdown(counts))
+        elif name == "repairs":
+            metadata["by_rule"] = dg.MetadataValue.md(counts_markdown(repair_counts(tables[name])))
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     outcomes = []
     for spec in suites.CURATED_SUITES:

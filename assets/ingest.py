@@ -21,6 +21,7 @@ from pipelines.core.breaker import (
     RunVerdict,
     count_by_rule,
     merge_counts,
+    repair_counts,
     run_verdict,
 )
 from pipelines.core.build import (
@@ -192,8 +193,7 @@ def listing_entries(
         if preview.height < PREVIEW_ROWS:
             preview = pl.concat([preview, entries.head(PREVIEW_ROWS).select(PREVIEW_COLUMNS)])
         repairs_by_rule = merge_counts(
-            repairs_by_rule,
-            count_by_rule(pl.concat([p.repairs for p in batch]), "value_before"),
+            repairs_by_rule, repair_counts(pl.concat([p.repairs for p in batch]))
         )
         # what is kept per file is small: the entries themselves are on disk now
         parsed.extend(p.without_entries() for p in batch)

@@ -365,7 +365,7 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
     import polars as pl
 
-    from pipelines.core.breaker import count_by_rule
+    from pipelines.core.breaker import count_by_rule, repair_counts
 
     files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
     papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
@@ -391,8 +391,11 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
     )
     for count in count_by_rule(rejects, "reason")[:RULES_SHOWN]:
         click.echo(f"    {count.rule} x{count.count}, e.g. {count.example}")
-    click.echo(f"  repairs:       {repairs.height:,} values repaired or dropped (table repairs)")
-    for count in count_by_rule(repairs, "value_before")[:RULES_SHOWN]:
+    click.echo(
+        f"  repairs:       {repairs.height:,} "
+        f"{'value' if repairs.height == 1 else 'values'} repaired or dropped (table repairs)"
+    )
+    for count in repair_counts(repairs)[:RULES_SHOWN]:
         click.echo(f"    {count.rule} x{count.count}, e.g. {count.example}")
     if rejects.height or repairs.height:
         click.echo("    look at one: trending-papers inspect <file> [--entry <position>]")

@@ -133,6 +133,21 @@ def count_by_rule(frame: pl.DataFrame, detail: str) -> tuple[RuleCount, ...]:
     )
 
 
+def repair_counts(repairs: pl.DataFrame) -> tuple[RuleCount, ...]:
+    """Repairs (``REPAIR_SCHEMA``) counted by rule, each example showing the value before and
+    after, quoted so that white space shows."""
+    shown = repairs.with_columns(
+        pl.format(
+            "'{}' -> {}",
+            pl.col("value_before"),
+            pl.when(pl.col("value_after").is_null())
+            .then(pl.lit("dropped"))
+            .otherwise(pl.format("'{}'", pl.col("value_after"))),
+        ).alias("change")
+    )
+    return count_by_rule(shown, "change")
+
+
 def merge_counts(*groups: Sequence[RuleCount]) -> tuple[RuleCount, ...]:
     """Counts of several batches as one: counts summed, the first example kept."""
     merged: dict[str, RuleCount] = {}
