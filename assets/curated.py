@@ -8,15 +8,15 @@ from assets.ingest import OWNERS, listing_entries
 from assets.metadata import counts_markdown, table_metadata
 from expectations import suites
 from expectations.checks import check_spec, run_suite_check
-from pipelines.core.breaker import count_by_rule, repair_counts
 from pipelines.core.build import (
     PUBLISHED_TABLES,
     curate_store,
     write_curated,
     write_validation,
 )
-from pipelines.core.catalog import TABLES
-from pipelines.core.locking import exclusive_build
+from pipelines.core.ingest.breaker import count_by_rule, repair_counts
+from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.publish.catalog import TABLES
 from pipelines.resources import PipelineSettings
 
 CURATED = PUBLISHED_TABLES

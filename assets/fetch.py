@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from assets.ingest import OWNERS
-from pipelines.core.fetch import backfill, fetch_trending
+from pipelines.core.ops.fetch import backfill, fetch_trending
 from pipelines.resources import HuggingFaceApi, PipelineSettings
 
 

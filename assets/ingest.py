@@ -16,14 +16,6 @@ from assets.metadata import column_schema, counts_markdown, markdown_preview
 from expectations import suites
 from expectations.checks import check_result, check_spec, run_suite_check
 from expectations.validation import SuiteOutcome
-from pipelines.core.breaker import (
-    RuleCount,
-    RunVerdict,
-    count_by_rule,
-    merge_counts,
-    repair_counts,
-    run_verdict,
-)
 from pipelines.core.build import (
     finish_ingest,
     ingest_batches,
@@ -31,11 +23,17 @@ from pipelines.core.build import (
     snapshot_files,
     store_files,
 )
-from pipelines.core.entries import ParsedFile
-from pipelines.core.landing import scan_landing
-from pipelines.core.locking import exclusive_build
-from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
-from pipelines.core.store import (
+from pipelines.core.ingest.breaker import (
+    RuleCount,
+    RunVerdict,
+    count_by_rule,
+    merge_counts,
+    repair_counts,
+    run_verdict,
+)
+from pipelines.core.ingest.entries import ParsedFile
+from pipelines.core.ingest.landing import scan_landing
+from pipelines.core.ingest.store import (
     FileRecord,
     find_raw_record,
     forget_raw_record,
@@ -43,6 +41,8 @@ from pipelines.core.store import (
     load_file_records,
     next_ingest_sequence,
 )
+from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from pipelines.partitions import listing_files_partitions
 from pipelines.resources import PipelineSettings
 

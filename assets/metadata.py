@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines.core.breaker import RuleCount
+from pipelines.core.ingest.breaker import RuleCount
 
 PREVIEW_ROWS = 10
 # long text would make the preview unreadable in the UI

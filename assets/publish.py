@@ -5,8 +5,8 @@ import dagster as dg
 from assets.curated import CURATED
 from assets.ingest import OWNERS
 from pipelines.core.build import load_warehouse, publish, read_curated
-from pipelines.core.locking import exclusive_build
-from pipelines.core.release import latest_release, open_release
+from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.publish.release import latest_release, open_release
 from pipelines.resources import PipelineSettings
 
 # one writer of the data folder at a time across runs (deploy/dagster.yaml limits the pool to 1)

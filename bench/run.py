@@ -58,7 +58,7 @@ _VALIDATE_LINE = re.compile(r"validate: .*\((\d+(?:\.\d+)?) s\)\s*$", re.MULTILI
 LIBRARY_BUILD = (
     "import sys; from pathlib import Path; "
     "from pipelines.core.build import build_everything; "
-    "from pipelines.core.settings import Paths; "
+    "from pipelines.core.ops.settings import Paths; "
     "build_everything(Paths(landing_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2])))"
 )
 

@@ -2,10 +2,10 @@
 
 An ERROR suite checks the pipeline's own invariants: keys present and unique, foreign keys, the
 accounting of every file, claim spans, and the formats and bounds the field contracts
-(pipelines/core/contracts.py) guarantee. Its failure means the pipeline broke something, so it
-blocks publishing. Bounds that real data can exceed (a listing dated in the future, a very short
-title, a paper listed for months) are in WARN suites, which report and never block: dirt from
-upstream is repaired or rejected by the contracts, where it is. Thresholds are named constants
+(pipelines/core/ingest/contracts.py) guarantee. Its failure means the pipeline broke something,
+so it blocks publishing. Bounds that real data can exceed (a listing dated in the future, a very
+short title, a paper listed for months) are in WARN suites, which report and never block: dirt
+from upstream is repaired or rejected by the contracts, where it is. Thresholds are named constants
 with the reason for their value. A suite names the columns
 it reads; long text is checked by length only and cross-table rules (foreign keys, accounting)
 through boolean columns derived with Polars, so validation converts no long text to pandas.
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID
-from pipelines.core.claims import CLAIM_UNITS
-from pipelines.core.contracts import (
+from pipelines.core.curate.claims import CLAIM_UNITS
+from pipelines.core.ingest.contracts import (
     DROPPED,
     MAX_ABSTRACT_CHARS,
     MAX_COUNT,

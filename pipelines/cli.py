@@ -25,10 +25,10 @@ from typing import Literal
 
 import click
 
-from pipelines.core.locking import BuildLocked, exclusive_build
-from pipelines.core.object_store import MirrorError, SyncReport
-from pipelines.core.release import LATEST, verify_release
-from pipelines.core.settings import Locations, Paths, locations_from_env, paths_from_env
+from pipelines.core.ops.locking import BuildLocked, exclusive_build
+from pipelines.core.ops.object_store import MirrorError, SyncReport
+from pipelines.core.ops.settings import Locations, Paths, locations_from_env, paths_from_env
+from pipelines.core.publish.release import LATEST, verify_release
 
 # rules of rejects and repairs listed on the screen after a build, the most frequent first; the
 # rest are in the rejects and repairs tables
@@ -365,7 +365,7 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
     import polars as pl
 
-    from pipelines.core.breaker import count_by_rule, repair_counts
+    from pipelines.core.ingest.breaker import count_by_rule, repair_counts
 
     files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
     papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
@@ -411,7 +411,7 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
 @click.option("--entry", "position", type=int, help="Show this entry (1 = first) as written.")
 def inspect(file_key: str, position: int | None) -> None:
     """What became of a landed file: its status, rejects and repairs, and an entry as written."""
-    from pipelines.core.inspect import describe_file
+    from pipelines.core.ops.inspect import describe_file
 
     paths = _locations().paths
     try:

@@ -11,9 +11,9 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_START_TAG,
 )
 
-from pipelines.core.landing import RefusedPath, scan_landing
-from pipelines.core.settings import Paths
-from pipelines.core.store import pending_files
+from pipelines.core.ingest.landing import RefusedPath, scan_landing
+from pipelines.core.ingest.store import pending_files
+from pipelines.core.ops.settings import Paths
 
 # the run tag listing the files a run covers (shown on the run in the UI)
 FILES_TAG = "trending_papers/files"

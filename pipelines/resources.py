@@ -7,10 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.core.entries import DEFAULT_MAX_FILE_BYTES, IngestOptions
-from pipelines.core.fetch import FetchSettings
-from pipelines.core.object_store import is_remote
-from pipelines.core.settings import Locations, Paths, locations_from_env, resolve_locations
+from pipelines.core.ingest.entries import DEFAULT_MAX_FILE_BYTES, IngestOptions
+from pipelines.core.ops.fetch import FetchSettings
+from pipelines.core.ops.object_store import is_remote
+from pipelines.core.ops.settings import Locations, Paths, locations_from_env, resolve_locations
 
 
 class PipelineSettings(dg.ConfigurableResource):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 
 # property tests: a bounded run in CI; HYPOTHESIS_PROFILE=fuzz for a long one on a workstation
 settings.register_profile(

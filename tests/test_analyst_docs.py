@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 from tests.conftest import REPO
 
 DOC = REPO / "docs" / "analysts.md"

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from pipelines.core.release import LATEST, RELEASED, verify_release
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST, RELEASED, verify_release
 from tests.conftest import REPO, copy_sample
 
 CAPTURE_FIXTURES = REPO / "tests" / "fixtures" / "captures"

@@ -17,7 +17,7 @@ from pipelines.cli import (
     INSTANCE_CONFIG_MARK,
     _prepare_instance,
 )
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 from pipelines.event_storage import (
     INSTANCE_ENVIRONMENT,
     BatchedSqliteEventLogStorage,

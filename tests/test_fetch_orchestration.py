@@ -11,7 +11,7 @@ import pytest
 
 from assets.fetch import FetchRange, daily_papers_fetch, fetch_range
 from pipelines.core.build import build_everything
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 from pipelines.resources import HuggingFaceApi, PipelineSettings
 from pipelines.schedules import daily_fetch_schedule
 from tests.support.replay_server import Fault, ReplayServer

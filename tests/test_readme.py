@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelines.core.catalog import TABLES, data_dictionary_markdown
+from pipelines.core.publish.catalog import TABLES, data_dictionary_markdown
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -11,7 +11,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def test_the_data_dictionary_matches_the_catalog() -> None:
     assert data_dictionary_markdown() in README, (
         "README.md's data dictionary is stale: run "
-        "`.venv/bin/python -m pipelines.core.catalog README.md`"
+        "`.venv/bin/python -m pipelines.core.publish.catalog README.md`"
     )
     for name, doc in TABLES.items():
         for column in doc.columns:

@@ -9,7 +9,7 @@ from dagster._core.storage.tags import (
 )
 
 from pipelines.core.build import build_everything
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 from pipelines.partitions import LISTING_FILES_PARTITION
 from pipelines.resources import PipelineSettings
 from pipelines.sensors import landing_folder_sensor

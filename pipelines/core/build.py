@@ -17,16 +17,11 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.breaker import RunVerdict, run_verdict
-from pipelines.core.catalog import RELEASE_DIFF, TABLES
-from pipelines.core.curate import PreviousBuild, curate
-from pipelines.core.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
-from pipelines.core.landing import LandedFile, scan_landing
-from pipelines.core.locking import exclusive_build
-from pipelines.core.release import DIFF_FILE, PublishedRelease, publish_release, write_table
-from pipelines.core.release_docs import source_licences
-from pipelines.core.settings import Paths
-from pipelines.core.store import (
+from pipelines.core.curate.model import PreviousBuild, curate
+from pipelines.core.ingest.breaker import RunVerdict, run_verdict
+from pipelines.core.ingest.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
+from pipelines.core.ingest.landing import LandedFile, scan_landing
+from pipelines.core.ingest.store import (
     QUARANTINED,
     FileRecord,
     RawRecord,
@@ -44,7 +39,12 @@ from pipelines.core.store import (
     with_duplicates_marked,
     write_ingest_records,
 )
-from pipelines.core.warehouse import build_warehouse
+from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
+from pipelines.core.publish.release import DIFF_FILE, PublishedRelease, publish_release, write_table
+from pipelines.core.publish.release_docs import source_licences
+from pipelines.core.publish.warehouse import build_warehouse
 
 progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line

@@ -72,7 +72,7 @@ REJECT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 # a change the pipeline made to a value from upstream: repaired, or dropped as unusable (see
-# pipelines/core/contracts.py)
+# pipelines/core/ingest/contracts.py)
 REPAIR_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "position": pl.Int32(),

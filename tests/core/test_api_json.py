@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.core.api_json import listing_date_from_name, parse_api_json
-from pipelines.core.entries import parse_file
 from pipelines.core.errors import ListingError
-from pipelines.core.landing import sha256_hex
+from pipelines.core.ingest.api_json import listing_date_from_name, parse_api_json
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
 
 # records per day of the bundled sample, counted in the files by hand (json / literal_eval)
 SAMPLE_COUNTS = {

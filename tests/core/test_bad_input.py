@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.entries import IngestOptions, parse_file
-from pipelines.core.landing import sha256_hex
-from pipelines.core.settings import Paths
+from pipelines.core.ingest.entries import IngestOptions, parse_file
+from pipelines.core.ingest.landing import sha256_hex
+from pipelines.core.ops.settings import Paths
 from tests.conftest import REPO, copy_sample
 
 GOOD_DAY = "hf-daily-api/2024-05-29.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.core.capture_decode import decode_tool_links
+from pipelines.core.ingest.capture_decode import decode_tool_links
 
 LYNX = [
     "   [1]Subscribe",

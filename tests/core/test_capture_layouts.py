@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.core.page_capture import CaptureContext, parse_page_capture
+from pipelines.core.ingest.page_capture import CaptureContext, parse_page_capture
 
 CAPTURES = Path(__file__).resolve().parent.parent / "fixtures" / "captures"
 

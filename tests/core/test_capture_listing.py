@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.core import capture_listing
-from pipelines.core.entries import parse_file
 from pipelines.core.errors import ListingError
-from pipelines.core.landing import sha256_hex
-from pipelines.core.page_capture import CaptureContext, listing_evidence, parse_page_capture
+from pipelines.core.ingest import capture_listing
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
+from pipelines.core.ingest.page_capture import CaptureContext, listing_evidence, parse_page_capture
 from tests.conftest import CAPTURE_NAME, SAMPLE_LANDING
 
 CAPTURES = Path(__file__).resolve().parent.parent / "fixtures" / "captures"

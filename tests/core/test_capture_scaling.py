@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pipelines.core.page_capture import CaptureContext, parse_page_capture
+from pipelines.core.ingest.page_capture import CaptureContext, parse_page_capture
 
 CAPTURES = Path(__file__).resolve().parent.parent / "fixtures" / "captures"
 # a linear parser reads 4x the text in about 4x the time; a quadratic one in 16x

@@ -18,9 +18,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.core.claims import CLAIM_SCHEMA, CLAIM_UNITS, extract_claims
-from pipelines.core.entries import parse_file
-from pipelines.core.landing import sha256_hex
+from pipelines.core.curate.claims import CLAIM_SCHEMA, CLAIM_UNITS, extract_claims
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "claims_labelled.json"
 

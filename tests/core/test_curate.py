@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.curate import curate
-from pipelines.core.entries import parse_file
-from pipelines.core.landing import sha256_hex
+from pipelines.core.curate.model import curate
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
 from pipelines.core.schema import ENTRY_SCHEMA
 
 CONVLLAVA = "ConvLLaVA: Hierarchical Backbones as Visual Encoder for Large Multimodal Models"
@@ -195,7 +195,7 @@ def test_an_incremental_build_derives_the_same_claims_and_topics_as_a_full_one(
     tmp_path: Path, sample_landing: Path
 ) -> None:
     from pipelines.core.build import build_everything, read_curated
-    from pipelines.core.settings import Paths
+    from pipelines.core.ops.settings import Paths
     from tests.conftest import copy_sample
 
     incremental = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "incremental")

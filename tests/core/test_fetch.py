@@ -21,7 +21,8 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from pipelines.core.fetch import (
+from pipelines.core.ingest.landing import SIDECAR_SUFFIX
+from pipelines.core.ops.fetch import (
     LIVE_LICENCE,
     OFFLINE_SUFFIX,
     FetchError,
@@ -34,7 +35,6 @@ from pipelines.core.fetch import (
     fetch_daily,
     fetch_trending,
 )
-from pipelines.core.landing import SIDECAR_SUFFIX
 from tests.support.replay_server import Fault, ReplayServer
 
 # the replay server and proxy clearing are shared fixtures (tests/conftest.py)
@@ -718,7 +718,7 @@ def test_trending_page_needs_a_configured_url(landing: Path) -> None:
 
 
 def test_fetch_module_does_not_import_dagster() -> None:
-    code = "import sys, pipelines.core.fetch; print('dagster' in sys.modules)"
+    code = "import sys, pipelines.core.ops.fetch; print('dagster' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

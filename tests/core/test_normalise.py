@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
 from pipelines.core.build import INGEST_BATCH_FILES, ingest_batches
-from pipelines.core.entries import ListingInput, parse_file, parse_listings
-from pipelines.core.landing import sha256_hex
-from pipelines.core.links import normalise_links, urls_in_text
-from pipelines.core.store import RawRecord
+from pipelines.core.curate.links import normalise_links, urls_in_text
+from pipelines.core.ingest.entries import ListingInput, parse_file, parse_listings
+from pipelines.core.ingest.landing import sha256_hex
+from pipelines.core.ingest.store import RawRecord
 from pipelines.core.text import _FOLDABLE_SPACE, clean_text, title_key
 from tests.conftest import CAPTURE_NAME
 

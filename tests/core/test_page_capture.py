@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.core import page_capture as pc
-from pipelines.core.entries import parse_file
+from pipelines.core.curate.links import normalise_links, urls_in_text
 from pipelines.core.errors import ListingError, RejectedEntry
-from pipelines.core.links import normalise_links, urls_in_text
-from pipelines.core.page_capture import CaptureContext, parse_page_capture
+from pipelines.core.ingest import page_capture as pc
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.page_capture import CaptureContext, parse_page_capture
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
 from tests.conftest import CAPTURE_NAME, SAMPLE_LANDING, SHARED_DATA
 

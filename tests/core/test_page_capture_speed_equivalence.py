@@ -1,8 +1,8 @@
 """The page-capture parser's shortcuts give what the definitions they skip would give.
 
 The parser spares long lines of prose its slowest steps by tests that each slow step implies
-(see pipelines/core/page_capture.py); these properties check those implications on text made of
-the characters that matter to them.
+(see pipelines/core/ingest/page_capture.py); these properties check those implications on text
+made of the characters that matter to them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipelines.core import page_capture as pc
+from pipelines.core.ingest import page_capture as pc
 
 # pieces of Markdown, chrome, dates and facts, glued with the characters the patterns care about
 _PIECES = st.sampled_from(

@@ -8,10 +8,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.core.api_json import parse_api_json
-from pipelines.core.entries import parse_file
 from pipelines.core.errors import ListingError
-from pipelines.core.landing import sha256_hex
+from pipelines.core.ingest.api_json import parse_api_json
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA
 from tests.conftest import SAMPLE_LANDING
 

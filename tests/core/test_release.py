@@ -12,7 +12,8 @@ import polars as pl
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.release import (
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import (
     LATEST,
     MANIFEST,
     RELEASED,
@@ -22,7 +23,6 @@ from pipelines.core.release import (
     verify_release,
     write_table,
 )
-from pipelines.core.settings import Paths
 from tests.conftest import copy_sample
 
 

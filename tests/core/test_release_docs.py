@@ -17,9 +17,10 @@ from polars.testing import assert_frame_equal
 
 from expectations.validation import FailedExpectation, SuiteOutcome
 from pipelines.core.build import build_everything
-from pipelines.core.catalog import TABLES
-from pipelines.core.release import MANIFEST, latest_release, publish_release
-from pipelines.core.release_docs import (
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.catalog import TABLES
+from pipelines.core.publish.release import MANIFEST, latest_release, publish_release
+from pipelines.core.publish.release_docs import (
     _KEY,
     CROISSANT_1_0,
     SOURCE_LICENCES,
@@ -37,7 +38,6 @@ from pipelines.core.release_docs import (
     source_licences,
     validate_croissant,
 )
-from pipelines.core.settings import Paths
 from tests.conftest import copy_sample
 
 KEYS = {name: doc.key for name, doc in TABLES.items()}

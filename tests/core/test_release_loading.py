@@ -10,8 +10,8 @@ import polars as pl
 import pyarrow.dataset as pads
 import pytest
 
-from pipelines.core.release import LATEST
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST
 
 TABLES = ("papers", "observations", "code_links", "claims", "paper_topics")
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.core.entries import parse_file
-from pipelines.core.landing import sha256_hex
-from pipelines.core.topics import (
+from pipelines.core.curate.topics import (
     TAXONOMY_PATH,
     TOPIC_KINDS,
     TOPIC_SCHEMA,
     load_taxonomy,
     tag_topics,
 )
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import sha256_hex
 
 # real papers (title and abstract exactly as the pipeline stores them) from the claims fixture
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "claims_labelled.json"
@@ -49,7 +49,7 @@ def test_taxonomy_is_small_and_well_formed() -> None:
     assert 20 <= len(topics) <= 30
     assert len({t.slug for t in topics}) == len(topics)
     assert {t.kind for t in topics} == set(TOPIC_KINDS)
-    assert TAXONOMY_PATH.name == "taxonomy.toml" and TAXONOMY_PATH.parent.name == "core"
+    assert TAXONOMY_PATH.name == "taxonomy.toml" and TAXONOMY_PATH.parent.name == "curate"
     for topic in topics:
         assert topic.slug == topic.slug.lower().strip() and " " not in topic.slug
         assert topic.name and topic.patterns

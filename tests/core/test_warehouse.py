@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 
 # the newest DuckDB 1.x, which cannot read DuckDB 2's default storage format
 OLD_DUCKDB = "1.5.6"

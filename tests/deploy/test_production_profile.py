@@ -27,15 +27,15 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from pipelines.core.object_store import (
+from pipelines.core.ops.object_store import (
     SHA256_KEY,
     SYMLINK_KEY,
     Mirror,
     MirrorError,
     s3_client,
 )
-from pipelines.core.release import LATEST
-from pipelines.core.settings import Paths, locations_from_env, mirror_folder
+from pipelines.core.ops.settings import Paths, locations_from_env, mirror_folder
+from pipelines.core.publish.release import LATEST
 from pipelines.resources import MirroredPipelineSettings, PipelineSettings
 from tests.conftest import REPO, SAMPLE_LANDING, copy_sample
 

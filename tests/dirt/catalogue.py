@@ -313,7 +313,7 @@ if __name__ == "__main__":
     import sys
     from pathlib import Path
 
-    from pipelines.core.catalog import replace_generated_section
+    from pipelines.core.publish.catalog import replace_generated_section
 
     replace_generated_section(
         Path(sys.argv[1]), CATALOGUE_START, CATALOGUE_END, catalogue_markdown()

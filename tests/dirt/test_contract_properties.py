@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from expectations import suites
 from expectations.validation import validate
 from pipelines.core.build import build_everything, read_curated
-from pipelines.core.release import verify_release
-from pipelines.core.settings import Paths
-from pipelines.core.store import load_file_records, scan_entries
+from pipelines.core.ingest.store import load_file_records, scan_entries
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import verify_release
 from tests.conftest import CAPTURE_NAME, SHARED_DATA
 
 FUZZ = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"

@@ -17,8 +17,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.release import LATEST
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST
 from tests.conftest import CAPTURE_NAME, REPO, SHARED_DATA
 from tests.dirt.catalogue import (
     CATALOGUE,

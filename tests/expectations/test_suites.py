@@ -8,7 +8,7 @@ import pytest
 from expectations import suites
 from expectations.validation import validate
 from pipelines.core.build import read_curated
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.locking import BuildLocked, exclusive_build
-from pipelines.core.release import LATEST
-from pipelines.core.settings import Paths
+from pipelines.core.ops.locking import BuildLocked, exclusive_build
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST
 from tests.conftest import REPO, copy_sample
 
 
@@ -83,7 +83,7 @@ def test_a_writer_that_cannot_wait_names_the_holder(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time; from pathlib import Path; "
-         "from pipelines.core.locking import exclusive_build\n"
+         "from pipelines.core.ops.locking import exclusive_build\n"
          "with exclusive_build(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(30)",
          str(tmp_path)],
         cwd=REPO, stdout=subprocess.PIPE, text=True,

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.release import LATEST
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST
 from tests.conftest import REPO, copy_sample
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core.locking import CRASH_AT_VARIABLE
-from pipelines.core.release import LATEST, verify_release
-from pipelines.core.settings import Paths
+from pipelines.core.ops.locking import CRASH_AT_VARIABLE
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import LATEST, verify_release
 from tests.conftest import REPO
 
 CRASH_POINTS = [
@@ -31,7 +31,7 @@ CRASH_POINTS = [
 ]
 BUILD = (
     "import sys; from pathlib import Path; from pipelines.core.build import build_everything; "
-    "from pipelines.core.settings import Paths; "
+    "from pipelines.core.ops.settings import Paths; "
     "build_everything(Paths(Path(sys.argv[1]), Path(sys.argv[2])))"
 )
 NEW_DAY = [{"paper": {"id": "2504.00001", "title": "A Paper Landed Late", "upvotes": 2}}]

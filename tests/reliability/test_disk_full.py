@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.core import release as release_module
 from pipelines.core.build import build_everything
-from pipelines.core.release import LATEST, verify_release
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish import release as release_module
+from pipelines.core.publish.release import LATEST, verify_release
 from tests.conftest import REPO, copy_sample
 
 NEW_DAY = [{"paper": {"id": "2504.00001", "title": "A Paper Landed Late", "upvotes": 2}}]

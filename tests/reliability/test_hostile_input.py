@@ -11,10 +11,10 @@ import duckdb
 import polars as pl
 
 from pipelines.core.build import build_everything, read_curated
-from pipelines.core.entries import parse_file
-from pipelines.core.landing import scan_landing, sha256_hex
-from pipelines.core.settings import Paths
-from pipelines.core.store import load_raw_record, read_snapshot, snapshot_landed
+from pipelines.core.ingest.entries import parse_file
+from pipelines.core.ingest.landing import scan_landing, sha256_hex
+from pipelines.core.ingest.store import load_raw_record, read_snapshot, snapshot_landed
+from pipelines.core.ops.settings import Paths
 
 HOSTILE_TEXT = {
     "sql": "Robert'); DROP TABLE papers; --",

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.core.build import build_everything
-from pipelines.core.settings import Paths
+from pipelines.core.ops.settings import Paths
 from pipelines.definitions import defs
 from tests.conftest import REPO, copy_sample
 

@@ -74,13 +74,13 @@ from urllib.parse import unquote
 
 import polars as pl
 
-from pipelines.core.capture_decode import decode_tool_links
-from pipelines.core.capture_listing import (
+from pipelines.core.errors import ListingError, RejectedEntry
+from pipelines.core.ingest.capture_decode import decode_tool_links
+from pipelines.core.ingest.capture_listing import (
     MIN_RHYTHM_ABSTRACT_CHARS,
     ListingEvidence,
     not_a_listing_reason,
 )
-from pipelines.core.errors import ListingError, RejectedEntry
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
 
 _MONTH_NAMES = (

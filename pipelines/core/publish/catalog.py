@@ -137,8 +137,8 @@ TABLES: dict[str, TableDoc] = {
             key=("paper_id", "topic", "source"),
             description=(
                 "Topics of each paper: task and modality tags of the curated taxonomy "
-                "(pipelines/core/taxonomy.toml) matched on title and abstract, and the keywords "
-                "the Hugging Face API attached, each with its source."
+                "(pipelines/core/curate/taxonomy.toml) matched on title and abstract, and the "
+                "keywords the Hugging Face API attached, each with its source."
             ),
             columns={
                 "paper_id": "The paper (papers.paper_id).",
@@ -232,7 +232,7 @@ RELEASE_DIFF = TableDoc(
 )
 
 
-DICTIONARY_START = "<!-- data dictionary: generated from pipelines/core/catalog.py -->"
+DICTIONARY_START = "<!-- data dictionary: generated from pipelines/core/publish/catalog.py -->"
 DICTIONARY_END = "<!-- end of data dictionary -->"
 
 
@@ -272,7 +272,7 @@ def replace_generated_section(document: Path, start: str, end: str, section: str
 
 
 if __name__ == "__main__":
-    # python -m pipelines.core.catalog README.md: refresh the README's data dictionary
+    # python -m pipelines.core.publish.catalog README.md: refresh the README's data dictionary
     import sys
 
     update_readme(Path(sys.argv[1] if len(sys.argv) > 1 else "README.md"))

@@ -12,9 +12,9 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.core.landing import storage_stem
-from pipelines.core.settings import Paths
-from pipelines.core.store import find_raw_record, load_file_records
+from pipelines.core.ingest.landing import storage_stem
+from pipelines.core.ingest.store import find_raw_record, load_file_records
+from pipelines.core.ops.settings import Paths
 
 # rows of rejects and repairs shown for a whole file; an entry shows all of its own
 ROWS_SHOWN = 20

@@ -20,13 +20,13 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.core.api_json import listing_date_from_name
-from pipelines.core.entries import PARSER_VERSION, ParsedFile
-from pipelines.core.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
-from pipelines.core.locking import crash_point
-from pipelines.core.release import as_os_error
+from pipelines.core.ingest.api_json import listing_date_from_name
+from pipelines.core.ingest.entries import PARSER_VERSION, ParsedFile
+from pipelines.core.ingest.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
+from pipelines.core.ops.locking import crash_point
+from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.release import as_os_error
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
-from pipelines.core.settings import Paths
 
 INGESTED = "ingested"
 QUARANTINED = "quarantined"

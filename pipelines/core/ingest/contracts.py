@@ -1053,7 +1053,7 @@ def _python_excerpt(value: object) -> str:
 # --- documentation ------------------------------------------------------------------------------
 
 
-CONTRACTS_START = "<!-- field contracts: generated from pipelines/core/contracts.py -->"
+CONTRACTS_START = "<!-- field contracts: generated from pipelines/core/ingest/contracts.py -->"
 CONTRACTS_END = "<!-- end of field contracts -->"
 
 
@@ -1089,7 +1089,7 @@ if __name__ == "__main__":
     import sys
     from pathlib import Path
 
-    from pipelines.core.catalog import replace_generated_section
+    from pipelines.core.publish.catalog import replace_generated_section
 
     replace_generated_section(
         Path(sys.argv[1]), CONTRACTS_START, CONTRACTS_END, contracts_markdown()

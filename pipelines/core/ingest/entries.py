@@ -14,12 +14,12 @@ from datetime import date
 import orjson
 import polars as pl
 
-from pipelines.core.api_json import parse_api_json
 from pipelines.core.arxiv import arxiv_id, arxiv_version
-from pipelines.core.breaker import FILE_REJECT_MIN, FILE_REJECT_SHARE, NOT_DRIFT
-from pipelines.core.contracts import API_FORMAT, CAPTURE_FORMAT, apply_contracts
 from pipelines.core.errors import FILE_UNREADABLE, ListingError, RejectedEntry
-from pipelines.core.page_capture import CaptureContext, parse_page_capture
+from pipelines.core.ingest.api_json import parse_api_json
+from pipelines.core.ingest.breaker import FILE_REJECT_MIN, FILE_REJECT_SHARE, NOT_DRIFT
+from pipelines.core.ingest.contracts import API_FORMAT, CAPTURE_FORMAT, apply_contracts
+from pipelines.core.ingest.page_capture import CaptureContext, parse_page_capture
 from pipelines.core.schema import ENTRY_SCHEMA, PARSED_ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
 from pipelines.core.text import title_key
 

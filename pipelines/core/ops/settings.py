@@ -7,7 +7,8 @@ pipeline writes). The defaults live under ``./data`` of the working directory.
 Either folder may be an ``s3://bucket/prefix`` URL on any S3-compatible store. The pipeline then
 works on a local mirror of it under ``PAPERS_CACHE_DIR`` (default
 ``~/.cache/trending-papers/<hash of the URL>``), pulled before a build and pushed after a
-successful one (see :mod:`pipelines.core.object_store`); :class:`Paths` always names local folders.
+successful one (see :mod:`pipelines.core.ops.object_store`); :class:`Paths` always names local
+folders.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.core.object_store import Mirror, SyncReport, is_remote
+from pipelines.core.ops.object_store import Mirror, SyncReport, is_remote
 
 DEFAULT_LANDING_DIR = Path("data/landing")
 DEFAULT_DATA_DIR = Path("data/build")

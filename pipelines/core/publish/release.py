@@ -24,9 +24,9 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipelines.core.catalog import TABLES
-from pipelines.core.locking import crash_point
-from pipelines.core.release_docs import (
+from pipelines.core.ops.locking import crash_point
+from pipelines.core.publish.catalog import TABLES
+from pipelines.core.publish.release_docs import (
     changelog_markdown,
     cleaning_counts,
     croissant_metadata,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.core.locking import crash_point
-from pipelines.core.warehouse_views import VIEWS, View, create_statement
+from pipelines.core.ops.locking import crash_point
+from pipelines.core.publish.warehouse_views import VIEWS, View, create_statement
 
 # DuckDB 2 writes a newer storage format by default, which DuckDB 1.x cannot open
 STORAGE_VERSION = "v1.0.0"

@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import orjson
 import polars as pl
 
-from pipelines.core.contracts import API_FORMAT, Decoder, EntryRejected
 from pipelines.core.errors import ListingError, RejectedEntry
+from pipelines.core.ingest.contracts import API_FORMAT, Decoder, EntryRejected
 from pipelines.core.schema import PARSED_ENTRY_SCHEMA
 
 # a repr-string entry above this size is refused rather than evaluated: real entries are < 100 kB

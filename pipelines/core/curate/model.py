@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.core.claims import extract_claims
-from pipelines.core.entries import API_FORMAT, TITLE_KEY_PREFIX
-from pipelines.core.links import PROVENANCE_PRIORITY, normalise_links, urls_in_text
-from pipelines.core.topics import tag_topics
+from pipelines.core.curate.claims import extract_claims
+from pipelines.core.curate.links import PROVENANCE_PRIORITY, normalise_links, urls_in_text
+from pipelines.core.curate.topics import tag_topics
+from pipelines.core.ingest.entries import API_FORMAT, TITLE_KEY_PREFIX
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ import urllib3.exceptions
 from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
 
-from pipelines.core.landing import SIDECAR_SUFFIX
+from pipelines.core.ingest.landing import SIDECAR_SUFFIX
 
 DAILY_FOLDER = "hf-daily-api"
 # responses fetched live are not the Apache-2.0 archive: they come under the site's terms

@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 from polars.datatypes import DataTypeClass
 
-from pipelines.core.catalog import TableDoc
+from pipelines.core.publish.catalog import TableDoc
 
 # --- row-level diff ------------------------------------------------------------------------------
 
