@@ -42,8 +42,8 @@ from pipelines.core.ingest.store import (
 from pipelines.core.ops.locking import exclusive_build
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
+from pipelines.core.publish.licences import source_licences
 from pipelines.core.publish.release import DIFF_FILE, PublishedRelease, publish_release, write_table
-from pipelines.core.publish.release_docs import source_licences
 from pipelines.core.publish.warehouse import build_warehouse
 
 progress = logging.getLogger("trending_papers.progress")

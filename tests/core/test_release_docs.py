@@ -18,26 +18,25 @@ from polars.testing import assert_frame_equal
 from expectations.validation import FailedExpectation, SuiteOutcome
 from pipelines.core.build import build_everything
 from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.card import dataset_card, readable_type
 from pipelines.core.publish.catalog import TABLES
-from pipelines.core.publish.release import MANIFEST, latest_release, publish_release
-from pipelines.core.publish.release_docs import (
-    _KEY,
+from pipelines.core.publish.changelog import changelog_markdown, paper_titles
+from pipelines.core.publish.croissant import (
     CROISSANT_1_0,
-    SOURCE_LICENCES,
-    _diff_loaded,
-    _json_key,
-    changelog_markdown,
     croissant_data_type,
     croissant_metadata,
-    dataset_card,
+    validate_croissant,
+)
+from pipelines.core.publish.diff import (
+    _KEY,
+    _diff_loaded,
+    _json_key,
     diff_tables,
     key_values,
     new_source_files,
-    paper_titles,
-    readable_type,
-    source_licences,
-    validate_croissant,
 )
+from pipelines.core.publish.licences import SOURCE_LICENCES, source_licences
+from pipelines.core.publish.release import MANIFEST, latest_release, publish_release
 from tests.conftest import copy_sample
 
 KEYS = {name: doc.key for name, doc in TABLES.items()}

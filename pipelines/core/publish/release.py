@@ -25,17 +25,12 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.core.ops.locking import crash_point
+from pipelines.core.publish.card import cleaning_counts, dataset_card
 from pipelines.core.publish.catalog import TABLES
-from pipelines.core.publish.release_docs import (
-    changelog_markdown,
-    cleaning_counts,
-    croissant_metadata,
-    dataset_card,
-    diff_tables,
-    new_source_files,
-    paper_titles,
-    source_licences,
-)
+from pipelines.core.publish.changelog import changelog_markdown, paper_titles
+from pipelines.core.publish.croissant import croissant_metadata
+from pipelines.core.publish.diff import diff_tables, new_source_files
+from pipelines.core.publish.licences import source_licences
 
 LATEST = "latest"
 # the ids of every release ever published, one per line, so none is ever reused
