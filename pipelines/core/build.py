@@ -117,6 +117,7 @@ def parse_files(
     parsed = parse_listings(snapshots(), options)
     for raw, result in zip(records, parsed, strict=True):
         result.licence = raw.licence
+        result.stat_signature = raw.stat_signature
     if parsed:
         progress.info(
             "parse: %d/%d files, %d entries kept, %d rejected",

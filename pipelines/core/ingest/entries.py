@@ -53,6 +53,8 @@ class ParsedFile:
     file_error: str | None = None
     page_kind: str | None = None
     licence: str | None = None
+    # the landed file's stat signature when it was read (see landing.LandedFile)
+    stat_signature: str | None = None
     # what the contracts repaired or dropped in the kept entries (REPAIR_SCHEMA)
     repairs: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REPAIR_SCHEMA))
 

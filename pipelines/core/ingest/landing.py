@@ -27,6 +27,9 @@ class LandedFile:
     file_key: str
     path: Path
     size: int
+    # size, modification and change times, inode: any write to the file changes the change
+    # time, so an equal signature means the bytes ingested before, and the file need not be read
+    stat_signature: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,9 @@ def scan_landing(landing_dir: Path) -> tuple[list[LandedFile], list[RefusedPath]
         if not path.is_file():
             refused.append(RefusedPath(key, "not a regular file"))
             continue
-        files.append(LandedFile(file_key=key, path=path, size=path.stat().st_size))
+        stat = path.stat()
+        signature = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+        files.append(LandedFile(key, path, stat.st_size, signature))
     return files, refused
 
 

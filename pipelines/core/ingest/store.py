@@ -45,6 +45,8 @@ class RawRecord:
     captured_on: str | None
     # the licence a sidecar declares for this file (e.g. a live fetch), overriding the default
     licence: str | None = None
+    # the landed file's stat signature when it was listed before this read (LandedFile)
+    stat_signature: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class FileRecord:
     # the parsing rules the file was read with (entries.PARSER_VERSION); a file read with older
     # rules is read again when it is still landed. Records of earlier versions have none: 0
     parser_version: int = 0
+    # the landed file's stat signature when it was read: a build plans without reading a file
+    # whose signature is unchanged
+    stat_signature: str | None = None
 
     @property
     def accounted(self) -> bool:
@@ -89,6 +94,7 @@ def snapshot_landed(paths: Paths, landed: LandedFile) -> RawRecord:
         snapshot=str(snapshot.relative_to(paths.data_dir)),
         captured_on=_captured_on(landed),
         licence=_sidecar(landed).get("licence"),
+        stat_signature=landed.stat_signature or None,
     )
     _write_json_atomically(_raw_record_path(paths, landed.file_key), asdict(record))
     return record
@@ -156,6 +162,7 @@ def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> 
         licence=parsed.licence,
         ingest_sequence=ingest_sequence,
         parser_version=PARSER_VERSION,
+        stat_signature=parsed.stat_signature,
     )
     return record
 
@@ -179,13 +186,24 @@ def load_file_records(paths: Paths) -> list[FileRecord]:
 
 
 def pending_files(paths: Paths, landed: Sequence[LandedFile]) -> list[tuple[LandedFile, str]]:
-    """The landed files that are new, or whose bytes changed since they were last ingested,
-    each with the sha256 of its current bytes."""
-    known = {r.file_key: (r.sha256, r.parser_version) for r in load_file_records(paths)}
+    """The landed files that are new, or whose bytes changed since they were last ingested.
+
+    Each comes with what identifies the version planned: the sha256 of its bytes, or the stat
+    signature of a file never ingested (it is read once, by the snapshot, not here too). A file
+    whose stat signature is the one recorded when it was ingested is not read at all: a write
+    changes the signature, so on a history of thousands of files a build reads the new ones only.
+    """
+    records = {record.file_key: record for record in load_file_records(paths)}
     pending = []
     for item in landed:
+        record = records.get(item.file_key)
+        if record is None or record.parser_version != PARSER_VERSION:
+            pending.append((item, f"stat:{item.stat_signature}"))
+            continue
+        if item.stat_signature and record.stat_signature == item.stat_signature:
+            continue
         digest = sha256_hex(item.path.read_bytes())
-        if known.get(item.file_key) != (digest, PARSER_VERSION):
+        if digest != record.sha256:
             pending.append((item, digest))
     return pending
 
