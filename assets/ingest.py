@@ -19,6 +19,7 @@ from expectations.validation import SuiteOutcome
 from pipelines.core.build import (
     finish_ingest,
     ingest_batches,
+    judge_run,
     parse_files,
     snapshot_files,
     store_files,
@@ -29,7 +30,6 @@ from pipelines.core.ingest.breaker import (
     count_by_rule,
     merge_counts,
     repair_counts,
-    run_verdict,
 )
 from pipelines.core.ingest.entries import ParsedFile
 from pipelines.core.ingest.landing import scan_landing
@@ -197,10 +197,11 @@ def listing_entries(
         )
         # what is kept per file is small: the entries themselves are on disk now
         parsed.extend(p.without_entries() for p in batch)
-    verdict = run_verdict([p.rejects for p in parsed], sum(p.entries_read for p in parsed))
+    verdict = judge_run(parsed)
+    # a batch that failed its suite was not stored: nothing of the run is recorded then
     if all(outcome.success for outcome in outcomes):
         with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-            verdict = finish_ingest(paths, parsed, stored)
+            finish_ingest(paths, verdict, stored)
     all_rejects = pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(p.rejects for p in parsed)])
     yield dg.MaterializeResult(
         metadata={

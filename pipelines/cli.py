@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shlex
 import sys
 import warnings
 from collections.abc import Callable
@@ -314,7 +315,7 @@ def _report_failure(
                     f"    {count['rule']} x{count['count']}, e.g. {count['example']}", err=True
                 )
             click.echo(
-                "  look at an entry:  trending-papers inspect <file> --entry <position>\n"
+                f"  look at an entry:  {_program()} inspect <file> --entry <position>\n"
                 "  if these files are right to reject, publish the rest with "
                 "PAPERS_MAX_REJECT_SHARE=1 make run",
                 err=True,
@@ -397,13 +398,27 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
     )
     for count in repair_counts(repairs)[:RULES_SHOWN]:
         click.echo(f"    {count.rule} x{count.count}, e.g. {count.example}")
-    if rejects.height or repairs.height:
-        click.echo("    look at one: trending-papers inspect <file> [--entry <position>]")
+    first = (rejects if rejects.height else repairs).head(1)
+    for source_file, position in first.select("source_file", "position").iter_rows():
+        entry = "" if position is None else f" --entry {position}"
+        click.echo(f"    look at one:  {_program()} inspect {shlex.quote(source_file)}{entry}")
     _report_warnings(result)
     click.echo(f"  release:       {latest}")
     click.echo(f"  warehouse:     {paths.warehouse_path}")
     click.echo(f"  dagster run:   {result.run_id} (make ui to browse it)")  # type: ignore[attr-defined]
     click.echo(f"  full log:      {log_path}")
+
+
+def _program() -> str:
+    """How the operator can run this command again: the path it was run by (``make run`` runs
+    ``.venv/bin/trending-papers``), relative to the current folder when it is under it."""
+    invoked = Path(sys.argv[0])
+    if invoked.name != "trending-papers":
+        return "trending-papers"
+    try:
+        return str(invoked.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(invoked)
 
 
 @main.command()

@@ -185,6 +185,10 @@ def test_the_whole_archive_and_every_fixture_in_one_run(
     assert "file.not_a_listing x7, e.g. fixtures/not_listings/LICENSE" in result.stdout
     assert "capture.cut_off x4" in result.stdout and "entry.repeat x2" in result.stdout
     assert "repairs:       1 value repaired or dropped (table repairs)" in result.stdout
+    # a command the operator can paste, for the first reject
+    assert "look at one:  trending-papers inspect fixtures/browser_copy_trending.txt --entry 5" in (
+        result.stdout
+    )
     assert (
         "project_page_raw.whitespace x1, e.g. hf-daily-api/2025-03-17.json, entry 3: "
         "' https://sites.google.com/view/adc-robot' -> 'https://sites.google.com/view/adc-robot'"

@@ -152,19 +152,18 @@ class BuildBlocked(RuntimeError):
         super().__init__(verdict.describe())
 
 
-def finish_ingest(
-    paths: Paths, parsed: Sequence[ParsedFile], records: Sequence[FileRecord]
-) -> RunVerdict:
-    """Judge a run's rejects, and record its files as ingested unless the verdict blocks it.
-
-    ``parsed`` may have released its entries (``ParsedFile.without_entries``): only counts and
-    rejects are read.
-    """
+def judge_run(parsed: Sequence[ParsedFile]) -> RunVerdict:
+    """What the rejects of a run's files say (``parsed`` may have released its entries:
+    ``ParsedFile.without_entries``; only counts and rejects are read)."""
     verdict = run_verdict([item.rejects for item in parsed], sum(p.entries_read for p in parsed))
     progress.info("ingest: %s", verdict.describe())
+    return verdict
+
+
+def finish_ingest(paths: Paths, verdict: RunVerdict, records: Sequence[FileRecord]) -> None:
+    """Record a run's files as ingested, unless its verdict blocks it."""
     if not verdict.blocked:
         write_ingest_records(paths, records)
-    return verdict
 
 
 def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
@@ -332,7 +331,8 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
         stored += store_files(paths, batch, sequence)
         sequence += len(batch)
         parsed += [item.without_entries() for item in batch]
-    verdict = finish_ingest(paths, parsed, stored)
+    verdict = judge_run(parsed)
+    finish_ingest(paths, verdict, stored)
     if verdict.blocked:
         raise BuildBlocked(verdict)
     tables = curate_store(paths)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 # white space to fold into one space: a run of two or more, or a single character that is not
@@ -53,3 +55,31 @@ def title_key(column: str | pl.Expr) -> pl.Expr:
         .str.replace_all(_FOLDABLE_SPACE, " ")
         .str.strip_chars()
     )
+
+
+# characters that end a sentence or close a bracket rather than belong to a link in running text
+# (Markdown emphasis too: _link_); a closing parenthesis is one when it balances none in the link
+TRAILING_IN_TEXT = ".,;:!?'\")]}>*_"
+# the same, for a link given in a field of its own (a repository may end with an underscore)
+TRAILING_IN_FIELD = ".,;:!?'\")]}>*"
+
+
+def without_trailing_punctuation(links: pl.Expr, characters: str) -> pl.Expr:
+    """Links without the punctuation after them: a sentence's full stop, a closing bracket
+    around the link (``(see https://github.com/o/r).``). A closing parenthesis that balances one
+    inside the link stays (``wiki/Foo_(bar)``)."""
+    others = re.escape(characters.replace(")", ""))
+    trailing = f"[{others}]+$"
+    stripped = links.str.replace(trailing, "")
+    if ")" not in characters:
+        return stripped
+    for _ in range(2):  # "…r))." has two unbalanced parentheses at most in practice
+        unbalanced = stripped.str.ends_with(")") & (
+            stripped.str.count_matches(r"\)") > stripped.str.count_matches(r"\(")
+        )
+        stripped = (
+            pl.when(unbalanced)
+            .then(stripped.str.strip_suffix(")").str.replace(trailing, ""))
+            .otherwise(stripped)
+        )
+    return stripped

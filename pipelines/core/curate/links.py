@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.core.text import TRAILING_IN_TEXT, without_trailing_punctuation
+
 # a link in running text: with a scheme, starting with www., or a bare code-host or github.io name
 URL_IN_TEXT = (
     r"(?i)(?:\bhttps?://|\bwww\.|\b(?:github|gitlab)\.com/|\b[a-z0-9-]+\.github\.io\b)"
     r"[^\s<>\"'`\]\[{}|\\^]*"
 )
-# characters that end a sentence or close a bracket rather than belong to the link
-_TRAILING = r"[.,;:!?'\")\]}>*_]+$"
+
 CODE_HOSTS = ("github.com", "gitlab.com")
 # links that identify the paper itself, not its code or data
 _NOT_A_CODE_LINK = r"^(arxiv\.org|doi\.org|dx\.doi\.org|huggingface\.co/papers|openreview\.net)"
@@ -38,7 +39,7 @@ def normalise_links(
     trimmed = (
         pl.col(url_column)
         .str.strip_chars()
-        .str.replace(_TRAILING, "")
+        .pipe(without_trailing_punctuation, TRAILING_IN_TEXT)
         .str.replace(r"(?i)^(?:https?://)?(?:www\.)?", "")
     )
     host = trimmed.str.extract(r"^([^/?#:]+)", 1).str.to_lowercase()

@@ -118,9 +118,9 @@ def parse_api_json(data: str, file_key: str) -> ParsedResponse:
             .str.to_date("%Y-%m-%d", strict=False)
             .alias("listed_on")
         )
-    repairs = decoder.repairs()
-    rejected = {reject.position for reject in rejects}
-    return ParsedResponse(frame, rejects, repairs.filter(~pl.col("position").is_in(rejected)))
+    # an entry rejected after some of its values were decoded keeps no repairs: the notes of
+    # the entries kept are taken by position where the file's entries are gathered
+    return ParsedResponse(frame, rejects, decoder.repairs())
 
 
 # the parsed entries of a response: times are text until their contracts read them

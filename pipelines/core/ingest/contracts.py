@@ -37,7 +37,13 @@ import polars as pl
 
 from pipelines.core.arxiv import arxiv_id, arxiv_version
 from pipelines.core.schema import REPAIR_SCHEMA
-from pipelines.core.text import INVISIBLE, fold_text
+from pipelines.core.text import (
+    INVISIBLE,
+    TRAILING_IN_FIELD,
+    fold_text,
+    title_key,
+    without_trailing_punctuation,
+)
 
 API_FORMAT = "hf_daily_api"
 CAPTURE_FORMAT = "hf_papers_page"
@@ -264,7 +270,7 @@ _RULE_TEXT: dict[str, tuple[str, str]] = {
     "entities": (REPAIR, "HTML entities (&amp;, &#8211;) replaced by their characters"),
     "empty": (DROP_FIELD, "empty or only white space: treated as missing"),
     "too_long": (DROP_FIELD, "longer than the field's limit"),
-    "no_letters": (DROP_FIELD, "no letter or digit in it"),
+    "no_letters": (DROP_FIELD, "no letter or digit in it, outside markup"),
     "missing": (REJECT_ENTRY, "missing"),
     "link_syntax": (REPAIR, "a Markdown or angle-bracket link reduced to its address"),
     "whitespace": (REPAIR, "white space and line breaks inside the value removed"),
@@ -346,15 +352,11 @@ _MARKDOWN_HEADING = r"^\s{0,3}#{1,6}\s+"
 _MARKDOWN_EMPHASIS = r"(?s)^(\*\*|__|\*|_)(\S(?:.*?\S)?)(\*\*|__|\*|_)$"
 _MARKDOWN_LINK = r"^\[([^\[\]]+)\]\([^()\s]*\)$"
 _LINK_IN_SYNTAX = r"^\s*(?:\[[^\[\]]*\]\(\s*<?([^()<>\s]+)>?\s*\)|<([^<>\s]+)>)\s*$"
-# punctuation that ends a sentence or closes a bracket around a link; a closing parenthesis
-# belongs to the link when it balances one in it (wiki/Foo_(bar))
-_TRAILING = r"[.,;:!?'\"*\]}>]+$"
 _SCHEME = r"(?i)^[a-z][a-z0-9+.-]*:"
 # a host name: labels of letters, digits and hyphens, and a top-level domain of letters
 _HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 _USABLE_URL = rf"(?i)^https?://{_HOST}(?::\d{{1,5}})?(?:[/?#][^\s]*)?$"
 _SCHEMELESS_HOST = rf"(?i)^(?:www\.)?{_HOST}(?:[/?#:]|$)"
-_LETTER_OR_DIGIT = r"[\p{L}\p{N}]"
 
 
 _INVISIBLE_PATTERN = re.compile(INVISIBLE)
@@ -445,7 +447,9 @@ def _text_steps(contract: FieldContract, *, short: bool) -> list[_Step]:
         limit = contract.max_chars
         steps.append(_Step(rule("too_long"), keep=lambda e: e.str.len_chars() <= limit))
     if contract.kind == "title":
-        steps.append(_Step(rule("no_letters"), keep=lambda e: e.str.contains(_LETTER_OR_DIGIT)))
+        # a title is matched by its key: one whose key is empty (punctuation, bare LaTeX
+        # commands) can be matched with nothing
+        steps.append(_Step(rule("no_letters"), keep=lambda e: title_key(e) != ""))
     return steps
 
 
@@ -461,7 +465,10 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
             ),
         ),
         _Step(rule("whitespace"), lambda e: e.str.replace_all(r"\s+", ""), guard=r"\s"),
-        _Step(rule("trailing_punctuation"), _without_trailing_punctuation),
+        _Step(
+            rule("trailing_punctuation"),
+            lambda e: without_trailing_punctuation(e, TRAILING_IN_FIELD),
+        ),
         _Step(
             rule("scheme_added"),
             lambda e: (
@@ -474,19 +481,6 @@ def _url_steps(contract: FieldContract) -> list[_Step]:
         _Step(rule("too_long"), keep=lambda e: e.str.len_chars() <= limit),
         _Step(rule("unusable"), keep=lambda e: e.str.contains(_USABLE_URL)),
     ]
-
-
-def _without_trailing_punctuation(expr: pl.Expr) -> pl.Expr:
-    stripped = expr.str.replace(_TRAILING, "")
-    unbalanced = stripped.str.ends_with(")") & (
-        stripped.str.count_matches(r"\)", literal=False)
-        > stripped.str.count_matches(r"\(", literal=False)
-    )
-    return (
-        pl.when(unbalanced)
-        .then(stripped.str.strip_suffix(")").str.replace(_TRAILING, ""))
-        .otherwise(stripped)
-    )
 
 
 def _arxiv_steps(contract: FieldContract) -> list[_Step]:

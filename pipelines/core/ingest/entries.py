@@ -415,22 +415,17 @@ def normalise_entries(
         pl.struct("field", "rule", "reason").alias("_contract_reject"),
     )
     identity = pl.coalesce(pl.col("arxiv_id"), pl.col("title_key"))
-    usable = pl.col("_contract_reject").is_null() & (pl.col("title_key").fill_null("") != "")
+    usable = pl.col("_contract_reject").is_null()
+    repeat = pl.struct(
+        pl.lit(None, dtype=pl.String).alias("field"),
+        pl.lit("entry.repeat").alias("rule"),
+        pl.lit("repeats an earlier entry of the same file").alias("reason"),
+    )
     reason = (
-        pl.when(pl.col("_contract_reject").is_not_null())
+        pl.when(~usable)
         .then(pl.col("_contract_reject"))
-        .when(pl.col("title_key").fill_null("") == "")
-        .then(
-            _reason(
-                "title",
-                "title.no_letters",
-                pl.format(
-                    "title: no letter or digit in it ('{}')", pl.col("title").str.slice(0, 80)
-                ),
-            )
-        )
         .when(pl.col("_repeat"))
-        .then(_reason(None, "entry.repeat", pl.lit("repeats an earlier entry of the same file")))
+        .then(repeat)
         .otherwise(None)
     )
     frame = (
@@ -484,14 +479,6 @@ def _as_read(parsed: pl.DataFrame) -> pl.DataFrame:
         if name in _TIMES and parsed.schema[name] != pl.String()
         else pl.col(name)
         for name in PARSED_ENTRY_SCHEMA
-    )
-
-
-def _reason(field_name: str | None, rule: str, message: pl.Expr) -> pl.Expr:
-    return pl.struct(
-        pl.lit(field_name, dtype=pl.String).alias("field"),
-        pl.lit(rule).alias("rule"),
-        message.alias("reason"),
     )
 
 
