@@ -11,6 +11,7 @@ from expectations.checks import check_spec, run_suite_check
 from pipelines.core.build import (
     PUBLISHED_TABLES,
     curate_store,
+    describe_curation,
     write_curated,
     write_validation,
 )
@@ -45,10 +46,12 @@ def curated_tables(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Build papers, observations, code links, the file ledger and the rejects from all entries."""
     with exclusive_build(settings.paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-        tables = curate_store(settings.paths)
-        write_curated(settings.paths, tables)
+        curation = curate_store(settings.paths)
+        write_curated(settings.paths, curation)
+    tables = curation.tables
     for name in CURATED:
         metadata = table_metadata(tables[name])
+        metadata["curation"] = dg.MetadataValue.text(describe_curation(curation))
         # what an operator asks first of rejects and repairs: which rules, how often
         if name == "rejects":
             counts = count_by_rule(tables[name], "reason")

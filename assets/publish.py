@@ -46,11 +46,15 @@ def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
     if latest is None:
         raise dg.Failure("no release to load: materialise the release first")
     with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-        counts = load_warehouse(paths, open_release(latest))
+        load = load_warehouse(paths, open_release(latest))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.warehouse_path)),
             "release_id": latest.name,
-            "rows": dg.MetadataValue.json(counts),
+            # rebuilt from the release, updated with its diff, or already holding it
+            "load": load.mode,
+            "rows_deleted": load.rows_deleted,
+            "rows_inserted": load.rows_inserted,
+            "rows": dg.MetadataValue.json(load.counts),
         }
     )

@@ -27,7 +27,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 CAPTURE_NAME = "000_5f781be605d9922b.txt"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The full real archive beside the repository; tests that need it skip without it."""
     if not (SHARED_DATA / "hf-daily-api").is_dir():

@@ -17,7 +17,24 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.core.curate.model import PreviousBuild, curate
+from pipelines.core.curate.incremental import (
+    FILE_VERSION_COLUMNS,
+    STATE_ENTRY_COLUMNS,
+    CurationState,
+    Increment,
+    changed_files,
+    plan_increment,
+    splice,
+    state_from_full,
+    summarise,
+)
+from pipelines.core.curate.model import (
+    CURATED_ORDER,
+    ENTRY_KEY,
+    PreviousBuild,
+    curate,
+    resolve_paper_ids,
+)
 from pipelines.core.ingest.breaker import RunVerdict, run_verdict
 from pipelines.core.ingest.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
 from pipelines.core.ingest.landing import LandedFile, scan_landing
@@ -39,12 +56,19 @@ from pipelines.core.ingest.store import (
     with_duplicates_marked,
     write_ingest_records,
 )
-from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.ops.locking import crash_point, exclusive_build
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.publish.licences import source_licences
 from pipelines.core.publish.release import DIFF_FILE, PublishedRelease, publish_release, write_table
-from pipelines.core.publish.warehouse import build_warehouse
+from pipelines.core.publish.warehouse import (
+    WarehouseLoad,
+    build_warehouse,
+    held_release,
+    layout_fingerprint,
+    update_warehouse,
+    warehouse_counts,
+)
 
 progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
@@ -59,6 +83,9 @@ INGEST_BATCH_BYTES = 64 * 1024 * 1024
 CODE_VERSION_FILE = "CODE_VERSION"
 # the suites' results of the last validated build, published with the release
 VALIDATION_FILE = "validation.json"
+# the curation state (curate/incremental.py), kept beside the curated tables, never published
+STATE_ENTRIES = "_state_entries"
+STATE_FILES = "_state_files"
 # every table of the data dictionary is published, in its order
 PUBLISHED_TABLES = tuple(TABLES)
 
@@ -72,6 +99,10 @@ class BuildSummary:
     tables: dict[str, int]
     release: PublishedRelease | None
     warehouse: Path | None
+    # how the tables were curated: everything, or which part again (describe_curation)
+    curation: str = ""
+    # how the warehouse was brought to the release: rebuilt, updated or unchanged
+    warehouse_load: str = ""
 
 
 def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord]:
@@ -166,26 +197,122 @@ def finish_ingest(paths: Paths, verdict: RunVerdict, records: Sequence[FileRecor
         write_ingest_records(paths, records)
 
 
-def curate_store(paths: Paths) -> dict[str, pl.DataFrame]:
-    """Build every published table from all ingested files."""
+@dataclass(frozen=True)
+class Curation:
+    """The curated tables of a build, the state the next build curates from, and, for an
+    incremental build, what it curated again (None: everything was curated)."""
+
+    tables: dict[str, pl.DataFrame]
+    state: CurationState
+    increment: Increment | None
+
+
+def curate_store(paths: Paths, *, full: bool = False) -> Curation:
+    """Build every published table from all ingested files.
+
+    Incrementally when the previous build of the same code left its state: only the papers
+    that the changed files touch are curated again (``curate/incremental.py``). ``full`` (or
+    ``PAPERS_FULL_BUILD=1``) curates everything, as does a build after a change of code.
+    """
     records = with_duplicates_marked(load_file_records(paths))
-    tables = curate(scan_entries(paths, records), _previous_build(paths)).as_dict()
+    files_now = pl.DataFrame(
+        [{name: getattr(record, name) for name in FILE_VERSION_COLUMNS} for record in records],
+        schema={"file_key": pl.String(), "ingest_sequence": pl.Int64(), "status": pl.String()},
+    ).sort("file_key")
+    previous = None if full or full_build_requested() else _previous_curation(paths)
+    if previous is None:
+        tables, state, increment = _curate_everything(paths, records, files_now)
+    else:
+        tables, state, increment = _curate_increment(paths, records, files_now, *previous)
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
     tables["rejects"] = rejects_table(paths, records)
     tables["repairs"] = repairs_table(paths, records)
+    curation = Curation(tables, state, increment)
+    progress.info("curate: %s", describe_curation(curation))
     progress.info(
         "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
     )
-    return tables
+    return curation
+
+
+def describe_curation(curation: Curation) -> str:
+    """How a build curated: everything, or which part of the history again."""
+    if curation.increment is None:
+        return "full: every paper curated from the whole history"
+    return summarise(
+        curation.increment, curation.state.files.height, curation.tables["papers"].height
+    )
+
+
+def _curate_everything(
+    paths: Paths, records: Sequence[FileRecord], files_now: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], CurationState, None]:
+    entries = scan_entries(paths, records)
+    resolved = resolve_paper_ids(entries.select(STATE_ENTRY_COLUMNS)).collect(engine="streaming")
+    tables = curate(
+        entries,
+        _previous_build(paths),
+        resolution=resolved.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id"),
+    ).as_dict()
+    return tables, state_from_full(resolved, files_now), None
+
+
+def _curate_increment(
+    paths: Paths,
+    records: Sequence[FileRecord],
+    files_now: pl.DataFrame,
+    state: CurationState,
+    previous_tables: dict[str, pl.DataFrame],
+) -> tuple[dict[str, pl.DataFrame], CurationState, Increment]:
+    by_key = {record.file_key: record for record in records}
+    changed = changed_files(state.files, files_now)
+    changed_entries = (
+        scan_entries(paths, [by_key[key] for key in changed if key in by_key])
+        .select(STATE_ENTRY_COLUMNS)
+        .collect()
+    )
+    increment = plan_increment(state, files_now, changed, changed_entries)
+    if increment.papers.is_empty():
+        return dict(previous_tables), increment.state, increment
+    entries = scan_entries(paths, [by_key[key] for key in increment.files_to_read])
+    fresh = curate(entries, resolution=increment.resolution)
+    return splice(previous_tables, fresh, increment.papers), increment.state, increment
+
+
+def full_build_requested() -> bool:
+    """Whether ``PAPERS_FULL_BUILD`` asks every table to be curated from the whole history."""
+    return os.environ.get("PAPERS_FULL_BUILD", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _previous_curation(paths: Paths) -> tuple[CurationState, dict[str, pl.DataFrame]] | None:
+    """The state and paper tables the previous build of the same code left, or None (then
+    everything is curated): none yet, another code version, or a file unreadable."""
+    if not _curated_by_this_code(paths):
+        return None
+    try:
+        state = CurationState(
+            entries=pl.read_parquet(paths.curated_dir / f"{STATE_ENTRIES}.parquet"),
+            files=pl.read_parquet(paths.curated_dir / f"{STATE_FILES}.parquet"),
+        )
+        tables = {
+            name: pl.read_parquet(paths.curated_dir / f"{name}.parquet") for name in CURATED_ORDER
+        }
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    return state, tables
+
+
+def _curated_by_this_code(paths: Paths) -> bool:
+    marker = paths.curated_dir / CODE_VERSION_FILE
+    return marker.exists() and marker.read_text(encoding="utf-8").strip() == code_version()
 
 
 def _previous_build(paths: Paths) -> PreviousBuild | None:
     """The previous build's curated tables, when the same code made them (a change of code may
     change what is derived, so everything is derived again then)."""
-    marker = paths.curated_dir / CODE_VERSION_FILE
-    if not marker.exists() or marker.read_text(encoding="utf-8").strip() != code_version():
+    if not _curated_by_this_code(paths):
         return None
     papers = paths.curated_dir / "papers.parquet"
     try:
@@ -202,17 +329,23 @@ def _previous_build(paths: Paths) -> PreviousBuild | None:
         return None
 
 
-def write_curated(paths: Paths, tables: dict[str, pl.DataFrame]) -> None:
+def write_curated(paths: Paths, curation: Curation) -> None:
     paths.curated_dir.mkdir(parents=True, exist_ok=True)
     remove_leftovers(paths.curated_dir)
     # results of an earlier validation do not describe these tables, and until every table is
     # written the folder must not be reused as the previous build
     (paths.curated_dir / VALIDATION_FILE).unlink(missing_ok=True)
     (paths.curated_dir / CODE_VERSION_FILE).unlink(missing_ok=True)
-    for name, frame in tables.items():
+    frames = {
+        **curation.tables,
+        STATE_ENTRIES: curation.state.entries,
+        STATE_FILES: curation.state.files,
+    }
+    for name, frame in frames.items():
         temporary = paths.curated_dir / f".{name}.parquet.tmp"
         write_table(frame, temporary)
         os.replace(temporary, paths.curated_dir / f"{name}.parquet")
+        crash_point("curate:table-written")
     (paths.curated_dir / CODE_VERSION_FILE).write_text(code_version(), encoding="utf-8")
 
 
@@ -256,17 +389,35 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
     return release
 
 
-def load_warehouse(paths: Paths, release: PublishedRelease) -> dict[str, int]:
-    table_files = {name: info["file"] for name, info in release.manifest["tables"].items()}
-    if DIFF_FILE in release.manifest.get("documents", {}):
+def load_warehouse(paths: Paths, release: PublishedRelease) -> WarehouseLoad:
+    """Bring the DuckDB file to ``release``: updated with the release diff when it holds the
+    release the diff is against, in the same layout; rebuilt otherwise or when
+    ``PAPERS_FULL_BUILD`` asks; left as it is when it already holds ``release``."""
+    manifest = release.manifest
+    table_files = {name: info["file"] for name, info in manifest["tables"].items()}
+    has_diff = DIFF_FILE in manifest.get("documents", {})
+    if has_diff:
         table_files[RELEASE_DIFF.name] = DIFF_FILE
     docs = {**TABLES, RELEASE_DIFF.name: RELEASE_DIFF}
     comments = {
         name: (doc.description, doc.columns) for name, doc in docs.items() if name in table_files
     }
-    counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments)
-    progress.info("warehouse: %s", paths.warehouse_path)
-    return counts
+    schemas = {name: info["schema"] for name, info in manifest["tables"].items()}
+    stamp = (release.release_id, layout_fingerprint(schemas, comments))
+    held = None if full_build_requested() else held_release(paths.warehouse_path)
+    if held == stamp:
+        load = WarehouseLoad("unchanged", warehouse_counts(paths.warehouse_path, list(table_files)))
+    elif has_diff and held == (manifest.get("diff_base"), stamp[1]):
+        published = {name: file for name, file in table_files.items() if name in TABLES}
+        keys = {name: TABLES[name].key for name in published}
+        load = update_warehouse(
+            release.path, paths.warehouse_path, published, keys, DIFF_FILE, stamp
+        )
+    else:
+        counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments, stamp)
+        load = WarehouseLoad("rebuilt", counts)
+    progress.info("warehouse: %s %s", load.mode, paths.warehouse_path)
+    return load
 
 
 def releases_to_keep() -> int:
@@ -335,10 +486,11 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     finish_ingest(paths, verdict, stored)
     if verdict.blocked:
         raise BuildBlocked(verdict)
-    tables = curate_store(paths)
-    write_curated(paths, tables)
+    curation = curate_store(paths)
+    write_curated(paths, curation)
+    tables = curation.tables
     release = publish(paths, tables)
-    load_warehouse(paths, release)
+    load = load_warehouse(paths, release)
     files = tables["listing_files"]
     return BuildSummary(
         files_read=files.height,
@@ -348,4 +500,6 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
         tables={name: frame.height for name, frame in tables.items()},
         release=release,
         warehouse=paths.warehouse_path,
+        curation=describe_curation(curation),
+        warehouse_load=load.mode,
     )

@@ -20,12 +20,15 @@ from tests.conftest import REPO
 
 CRASH_POINTS = [
     "ingest:entries-written",
+    "curate:table-written",
     "release:table-written",
     "release:manifest-written",
     "release:renamed",
     "release:latest-link-made",
     "release:latest-switched",
+    # a rebuild of the warehouse (forced: this build could update it), then an update
     "warehouse:table-loaded",
+    "warehouse:diff-applied",
     "warehouse:written",
     "warehouse:replaced",
 ]
@@ -41,6 +44,8 @@ def _run(paths: Paths, crash_at: str | None = None) -> subprocess.CompletedProce
     env = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": "1767225600"}
     if crash_at:
         env[CRASH_AT_VARIABLE] = crash_at
+    if crash_at == "warehouse:table-loaded":
+        env["PAPERS_FULL_BUILD"] = "1"
     return subprocess.run(
         [sys.executable, "-c", BUILD, str(paths.landing_dir), str(paths.data_dir)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300,

@@ -103,6 +103,22 @@ def build_observations(resolved: pl.LazyFrame) -> pl.LazyFrame:
 # an entry of the history: its file and its place in it
 ENTRY_KEY = ["source_file", "position"]
 
+# the row order of each paper table (a unique key each), and whether nulls sort last
+CURATED_ORDER: dict[str, tuple[list[str], bool]] = {
+    "papers": (["paper_id"], False),
+    "observations": (["paper_id", "listed_on", "source_file"], True),
+    "code_links": (["paper_id", "url"], False),
+    "paper_aliases": (["alias_kind", "alias", "paper_id"], False),
+    "claims": (["paper_id", "claim_index"], False),
+    "paper_topics": (["paper_id", "topic", "source"], False),
+}
+
+
+def in_order(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted in the order of the paper table ``table``."""
+    columns, nulls_last = CURATED_ORDER[table]
+    return frame.sort(columns, nulls_last=nulls_last)
+
 
 def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
     """Per paper, the entry its descriptive fields come from (its most authoritative, most recent
@@ -387,19 +403,29 @@ class PreviousBuild:
     tables: dict[str, pl.DataFrame]
 
 
-def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> CuratedTables:
+def curate(
+    entries: pl.LazyFrame,
+    previous: PreviousBuild | None = None,
+    resolution: pl.DataFrame | None = None,
+) -> CuratedTables:
     """Build the curated tables from all kept listing entries.
 
     With ``previous`` (the last build's tables, by the same code), claims and topics are only
-    derived again for papers whose text changed.
+    derived again for papers whose text changed. With ``resolution`` (``ENTRY_KEY``,
+    ``paper_id``, ``resolved_arxiv_id``: :func:`resolve_paper_ids` over the whole history),
+    only the entries it holds are curated, with the papers it gives them: how an incremental
+    build curates some papers from the files that hold them.
     """
     # the raw columns (the entry's original JSON above all) are for audit, not for curation:
     # leaving them out of the scan keeps memory flat however long the history. The longest
     # text, abstracts and author lists, is read apart and by streaming: the URLs of every
     # abstract, then the text of the one entry chosen per paper
-    resolved = (
-        resolve_paper_ids(entries.select(CURATION_COLUMNS)).collect(engine="streaming").lazy()
-    )
+    narrow = entries.select(CURATION_COLUMNS)
+    if resolution is None:
+        resolved_plan = resolve_paper_ids(narrow)
+    else:
+        resolved_plan = narrow.join(resolution.lazy(), on=ENTRY_KEY, how="inner")
+    resolved = resolved_plan.collect(engine="streaming").lazy()
     abstract_links = (
         entries.select(*ENTRY_KEY, urls_in_text("abstract").alias("abstract_links"))
         .filter(pl.col("abstract_links").list.len() > 0)
@@ -437,7 +463,7 @@ def curate(entries: pl.LazyFrame, previous: PreviousBuild | None = None) -> Cura
     papers_df = flag_code_promises(papers_df, links_df)
     return CuratedTables(
         papers=papers_df,
-        observations=observations_df.sort("paper_id", "listed_on", "source_file", nulls_last=True),
+        observations=in_order("observations", observations_df),
         code_links=links_df,
         paper_aliases=aliases_df,
         claims=_derived_per_paper(

@@ -86,6 +86,11 @@ def key_values(key: str) -> list[Any]:
     return json.loads(key)
 
 
+def rows_with_keys(frame: pl.DataFrame, key: Sequence[str], wanted: pl.Series) -> pl.DataFrame:
+    """The rows of ``frame`` whose diff ``key`` (over the columns ``key``) is in ``wanted``."""
+    return frame.filter(_json_key(tuple(key)).is_in(wanted.implode()))
+
+
 def _key_of(keys: Mapping[str, tuple[str, ...]], name: str) -> tuple[str, ...]:
     key = tuple(keys.get(name, ()))
     if not key:
