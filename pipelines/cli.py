@@ -63,8 +63,17 @@ def main() -> None:
 
 
 @main.command()
-def build() -> None:
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Curate every paper from the whole history and rebuild the warehouse, instead of "
+    "updating what the new files touch (the same as PAPERS_FULL_BUILD=1).",
+)
+def build(full: bool) -> None:
     """Ingest new or changed files from the landing folder and publish the dataset."""
+    if full:
+        # read by the curation and warehouse steps of this process's run
+        os.environ["PAPERS_FULL_BUILD"] = "1"
     locations = _locations()
     paths = locations.paths
     _prepare_instance(paths)
@@ -364,14 +373,13 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 
 
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
-    import polars as pl
-
+    from pipelines.core.curate.stored import read_parts, read_table
     from pipelines.core.ingest.breaker import count_by_rule, repair_counts
 
-    files = pl.read_parquet(paths.curated_dir / "listing_files.parquet")
-    papers = pl.read_parquet(paths.curated_dir / "papers.parquet", columns=["paper_id"]).height
-    rejects = pl.read_parquet(paths.curated_dir / "rejects.parquet")
-    repairs = pl.read_parquet(paths.curated_dir / "repairs.parquet")
+    files = read_table(paths.curated_dir, "listing_files")
+    papers = sum(part.rows for part in read_parts(paths.curated_dir)["papers"].values())
+    rejects = read_table(paths.curated_dir, "rejects")
+    repairs = read_table(paths.curated_dir, "repairs")
     by_status = dict(files.group_by("status").len().iter_rows())
     latest = (paths.releases_dir / LATEST).resolve()
     click.echo("")

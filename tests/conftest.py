@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -84,3 +85,8 @@ def server() -> Iterator[object]:
         yield replay
     finally:
         replay.stop()
+
+
+def release_table(release_dir: Path, name: str) -> pl.DataFrame:
+    """A table of a release read as a downloader would: all its parts, with one call."""
+    return pl.read_parquet(release_dir / name / "*.parquet")

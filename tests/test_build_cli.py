@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST, RELEASED, verify_release
-from tests.conftest import REPO, copy_sample
+from tests.conftest import REPO, copy_sample, release_table
 
 CAPTURE_FIXTURES = REPO / "tests" / "fixtures" / "captures"
 TABLES = ("papers", "observations", "code_links", "paper_aliases", "listing_files", "rejects")
@@ -64,7 +65,7 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
 
     release_dir = (tmp_paths.releases_dir / LATEST).resolve()
     assert verify_release(release_dir) == []
-    released = {name: pl.read_parquet(release_dir / f"{name}.parquet") for name in TABLES}
+    released = {name: release_table(release_dir, name) for name in TABLES}
     # the inputs: 311 API records with 311 distinct arXiv ids, and 69 capture entries
     assert released["papers"].height == 380
     assert released["papers"]["arxiv_id"].n_unique() == 312  # 311 ids and null
@@ -77,7 +78,7 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
             count = connection.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
             assert count == frame.height, name
         keys = connection.execute("SELECT paper_id FROM papers ORDER BY paper_id").fetchall()
-        assert [k[0] for k in keys] == released["papers"]["paper_id"].to_list()
+        assert [k[0] for k in keys] == sorted(released["papers"]["paper_id"].to_list())
 
     runs = dagster_runs(tmp_paths)
     assert len(runs) == 1 and runs[0].job_name == "build_dataset"
@@ -90,6 +91,23 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
     assert sorted(p.name for p in tmp_paths.releases_dir.iterdir()) == sorted(
         [release_dir.name, LATEST, RELEASED]
     )
+
+    # a new day: only what it touches is curated again, and the warehouse is updated
+    (tmp_paths.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(
+        json.dumps([{"paper": {"id": "2504.00001", "title": "A Paper Landed Late"}}])
+    )
+    daily = run_build(tmp_paths)
+    assert daily.returncode == 0, daily.stderr
+    assert (
+        "curate: incremental: 1 changed files of 22; 1 papers of 381 curated again from 1 files"
+    ) in daily.stdout
+    assert "warehouse: updated" in daily.stdout
+    # forced: everything curated and loaded again, the same tables, so no new release
+    forced = run_build(tmp_paths, "--full")
+    assert forced.returncode == 0, forced.stderr
+    assert "curate: full: every paper curated from the whole history" in forced.stdout
+    assert "release: " in forced.stdout and " unchanged" in forced.stdout
+    assert "warehouse: rebuilt" in forced.stdout
 
 
 def test_a_listing_dated_years_ahead_publishes_with_a_warning(tmp_paths: Paths) -> None:
@@ -194,7 +212,7 @@ def test_the_whole_archive_and_every_fixture_in_one_run(
         "' https://sites.google.com/view/adc-robot' -> 'https://sites.google.com/view/adc-robot'"
     ) in result.stdout
     release_dir = (tmp_paths.releases_dir / LATEST).resolve()
-    files = pl.read_parquet(release_dir / "listing_files.parquet")
+    files = release_table(release_dir, "listing_files")
     assert files.height == 240
     quarantined = files.filter(pl.col("status") == "quarantined")["file_key"].to_list()
     assert quarantined == [
@@ -205,7 +223,7 @@ def test_the_whole_archive_and_every_fixture_in_one_run(
     kept = dict(files.group_by("source_format").agg(pl.col("entries_kept").sum()).iter_rows())
     assert kept == {"hf_daily_api": 2993, "hf_papers_page": 104, None: 0}
     assert (files["entries_read"] == files["entries_kept"] + files["entries_rejected"]).all()
-    papers = pl.read_parquet(release_dir / "papers.parquet")
+    papers = release_table(release_dir, "papers")
     assert papers["arxiv_id"].drop_nulls().n_unique() == 3003
     runs = dagster_runs(tmp_paths)
     assert len(runs) == 1

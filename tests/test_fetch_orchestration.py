@@ -6,11 +6,10 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import pytest
 
 from assets.fetch import FetchRange, daily_papers_fetch, fetch_range
-from pipelines.core.build import build_everything
+from pipelines.core.build import build_everything, read_curated
 from pipelines.core.ops.settings import Paths
 from pipelines.resources import HuggingFaceApi, PipelineSettings
 from pipelines.schedules import daily_fetch_schedule
@@ -58,7 +57,7 @@ def test_the_fetch_asset_lands_validated_files_that_then_build(
     )
     summary = build_everything(tmp_paths)
     assert summary.tables["papers"] == 13 + 15
-    files = pl.read_parquet(tmp_paths.curated_dir / "listing_files.parquet")
+    files = read_curated(tmp_paths)["listing_files"]
     # fetched live, the files carry the site's terms, not the archive's Apache-2.0
     assert files["licence"].unique().to_list() == ["Hugging Face terms of service (fetched live)"]
 

@@ -35,6 +35,13 @@ from pipelines.core.curate.model import (
     curate,
     resolve_paper_ids,
 )
+from pipelines.core.curate.stored import (
+    read_parts,
+    read_state,
+    read_table,
+    store_tables,
+    written_by,
+)
 from pipelines.core.ingest.breaker import RunVerdict, run_verdict
 from pipelines.core.ingest.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
 from pipelines.core.ingest.landing import LandedFile, scan_landing
@@ -56,11 +63,23 @@ from pipelines.core.ingest.store import (
     with_duplicates_marked,
     write_ingest_records,
 )
-from pipelines.core.ops.locking import crash_point, exclusive_build
+from pipelines.core.ops.locking import exclusive_build
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.publish.licences import source_licences
-from pipelines.core.publish.release import DIFF_FILE, PublishedRelease, publish_release, write_table
+from pipelines.core.publish.parts import (
+    changed_part_files,
+    in_part_order,
+    labels_of,
+    manifest_parts,
+    paper_parts,
+)
+from pipelines.core.publish.release import (
+    DIFF_FILE,
+    PublishedRelease,
+    open_release,
+    publish_release,
+)
 from pipelines.core.publish.warehouse import (
     WarehouseLoad,
     build_warehouse,
@@ -79,13 +98,9 @@ DEFAULT_RELEASES_KEPT = 10
 # 64 MiB of listings peak at about 1 GB while being normalised
 INGEST_BATCH_FILES = 250
 INGEST_BATCH_BYTES = 64 * 1024 * 1024
-# the code version that wrote the curated tables, so a later build knows whether to reuse them
-CODE_VERSION_FILE = "CODE_VERSION"
 # the suites' results of the last validated build, published with the release
 VALIDATION_FILE = "validation.json"
-# the curation state (curate/incremental.py), kept beside the curated tables, never published
-STATE_ENTRIES = "_state_entries"
-STATE_FILES = "_state_files"
+
 # every table of the data dictionary is published, in its order
 PUBLISHED_TABLES = tuple(TABLES)
 
@@ -205,6 +220,8 @@ class Curation:
     tables: dict[str, pl.DataFrame]
     state: CurationState
     increment: Increment | None
+    # per paper table, the parts whose rows may have changed (None: all of them may have)
+    changed_parts: dict[str, set[str]] | None = None
 
 
 def curate_store(paths: Paths, *, full: bool = False) -> Curation:
@@ -220,16 +237,25 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
         schema={"file_key": pl.String(), "ingest_sequence": pl.Int64(), "status": pl.String()},
     ).sort("file_key")
     previous = None if full or full_build_requested() else _previous_curation(paths)
+    changed_parts = None
     if previous is None:
         tables, state, increment = _curate_everything(paths, records, files_now)
     else:
         tables, state, increment = _curate_increment(paths, records, files_now, *previous)
+        # a paper's rows lie in its part in every table: before the change and after it
+        labels = labels_of(previous[1]["papers"], increment.papers) | labels_of(
+            tables["papers"], increment.papers
+        )
+        changed_parts = {name: labels for name in CURATED_ORDER}
+    # the published order: by part, then by key within a part
+    parts = paper_parts(tables["papers"])
+    tables = {name: in_part_order(name, frame, parts) for name, frame in tables.items()}
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
     tables["rejects"] = rejects_table(paths, records)
     tables["repairs"] = repairs_table(paths, records)
-    curation = Curation(tables, state, increment)
+    curation = Curation(tables, state, increment, changed_parts)
     progress.info("curate: %s", describe_curation(curation))
     progress.info(
         "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
@@ -289,64 +315,44 @@ def full_build_requested() -> bool:
 def _previous_curation(paths: Paths) -> tuple[CurationState, dict[str, pl.DataFrame]] | None:
     """The state and paper tables the previous build of the same code left, or None (then
     everything is curated): none yet, another code version, or a file unreadable."""
-    if not _curated_by_this_code(paths):
+    if not written_by(paths.curated_dir, code_version()):
         return None
     try:
-        state = CurationState(
-            entries=pl.read_parquet(paths.curated_dir / f"{STATE_ENTRIES}.parquet"),
-            files=pl.read_parquet(paths.curated_dir / f"{STATE_FILES}.parquet"),
-        )
-        tables = {
-            name: pl.read_parquet(paths.curated_dir / f"{name}.parquet") for name in CURATED_ORDER
-        }
-    except (OSError, pl.exceptions.PolarsError):
+        state = read_state(paths.curated_dir)
+        tables = {name: read_table(paths.curated_dir, name) for name in CURATED_ORDER}
+    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
         return None
     return state, tables
-
-
-def _curated_by_this_code(paths: Paths) -> bool:
-    marker = paths.curated_dir / CODE_VERSION_FILE
-    return marker.exists() and marker.read_text(encoding="utf-8").strip() == code_version()
 
 
 def _previous_build(paths: Paths) -> PreviousBuild | None:
     """The previous build's curated tables, when the same code made them (a change of code may
     change what is derived, so everything is derived again then)."""
-    if not _curated_by_this_code(paths):
+    if not written_by(paths.curated_dir, code_version()):
         return None
-    papers = paths.curated_dir / "papers.parquet"
     try:
-        # read now, so that an unreadable file means "no previous build", not a failed one
-        pl.read_parquet_schema(papers)
         return PreviousBuild(
-            papers=pl.scan_parquet(papers),
+            papers=read_table(paths.curated_dir, "papers").lazy(),
             tables={
-                name: pl.read_parquet(paths.curated_dir / f"{name}.parquet")
-                for name in ("claims", "paper_topics")
+                name: read_table(paths.curated_dir, name) for name in ("claims", "paper_topics")
             },
         )
-    except (OSError, pl.exceptions.PolarsError):
+    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
         return None
 
 
 def write_curated(paths: Paths, curation: Curation) -> None:
-    paths.curated_dir.mkdir(parents=True, exist_ok=True)
+    """Write the curated tables (the parts that may have changed) and the curation state."""
     remove_leftovers(paths.curated_dir)
-    # results of an earlier validation do not describe these tables, and until every table is
-    # written the folder must not be reused as the previous build
+    # results of an earlier validation do not describe these tables
     (paths.curated_dir / VALIDATION_FILE).unlink(missing_ok=True)
-    (paths.curated_dir / CODE_VERSION_FILE).unlink(missing_ok=True)
-    frames = {
-        **curation.tables,
-        STATE_ENTRIES: curation.state.entries,
-        STATE_FILES: curation.state.files,
-    }
-    for name, frame in frames.items():
-        temporary = paths.curated_dir / f".{name}.parquet.tmp"
-        write_table(frame, temporary)
-        os.replace(temporary, paths.curated_dir / f"{name}.parquet")
-        crash_point("curate:table-written")
-    (paths.curated_dir / CODE_VERSION_FILE).write_text(code_version(), encoding="utf-8")
+    store_tables(
+        paths.curated_dir,
+        curation.tables,
+        curation.state,
+        code_version(),
+        curation.changed_parts,
+    )
 
 
 def write_validation(paths: Paths, outcomes: Sequence[dict[str, object]]) -> None:
@@ -357,9 +363,7 @@ def write_validation(paths: Paths, outcomes: Sequence[dict[str, object]]) -> Non
 
 
 def read_curated(paths: Paths) -> dict[str, pl.DataFrame]:
-    return {
-        name: pl.read_parquet(paths.curated_dir / f"{name}.parquet") for name in PUBLISHED_TABLES
-    }
+    return {name: read_table(paths.curated_dir, name) for name in PUBLISHED_TABLES}
 
 
 def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
@@ -381,7 +385,11 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
         created_at=build_time(),
         validation=validation,
         retention=releases_to_keep(),
-        written={name: paths.curated_dir / f"{name}.parquet" for name in tables},
+        parts={
+            name: list(parts.values())
+            for name, parts in read_parts(paths.curated_dir).items()
+            if name in tables
+        },
     )
     progress.info(
         "release: %s %s", release.release_id, "published" if release.created else "unchanged"
@@ -394,10 +402,13 @@ def load_warehouse(paths: Paths, release: PublishedRelease) -> WarehouseLoad:
     release the diff is against, in the same layout; rebuilt otherwise or when
     ``PAPERS_FULL_BUILD`` asks; left as it is when it already holds ``release``."""
     manifest = release.manifest
-    table_files = {name: info["file"] for name, info in manifest["tables"].items()}
+    table_files = {
+        name: [part["file"] for part in manifest_parts(info)]
+        for name, info in manifest["tables"].items()
+    }
     has_diff = DIFF_FILE in manifest.get("documents", {})
     if has_diff:
-        table_files[RELEASE_DIFF.name] = DIFF_FILE
+        table_files[RELEASE_DIFF.name] = [DIFF_FILE]
     docs = {**TABLES, RELEASE_DIFF.name: RELEASE_DIFF}
     comments = {
         name: (doc.description, doc.columns) for name, doc in docs.items() if name in table_files
@@ -405,13 +416,19 @@ def load_warehouse(paths: Paths, release: PublishedRelease) -> WarehouseLoad:
     schemas = {name: info["schema"] for name, info in manifest["tables"].items()}
     stamp = (release.release_id, layout_fingerprint(schemas, comments))
     held = None if full_build_requested() else held_release(paths.warehouse_path)
+    base = manifest.get("diff_base")
     if held == stamp:
         load = WarehouseLoad("unchanged", warehouse_counts(paths.warehouse_path, list(table_files)))
-    elif has_diff and held == (manifest.get("diff_base"), stamp[1]):
-        published = {name: file for name, file in table_files.items() if name in TABLES}
-        keys = {name: TABLES[name].key for name in published}
+    elif has_diff and base is not None and held == (base, stamp[1]):
+        before = open_release(paths.releases_dir / base).manifest["tables"]
+        changed = changed_part_files(before, manifest["tables"])
         load = update_warehouse(
-            release.path, paths.warehouse_path, published, keys, DIFF_FILE, stamp
+            release.path,
+            paths.warehouse_path,
+            {name: changed[name][1] for name in manifest["tables"]},
+            {name: TABLES[name].key for name in manifest["tables"]},
+            DIFF_FILE,
+            stamp,
         )
     else:
         counts = build_warehouse(release.path, paths.warehouse_path, table_files, comments, stamp)

@@ -6,10 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-import polars as pl
 import pytest
 
-from pipelines.core.build import build_everything
+from pipelines.core.build import build_everything, read_curated
 from pipelines.core.ingest.entries import IngestOptions, parse_file
 from pipelines.core.ingest.landing import sha256_hex
 from pipelines.core.ops.settings import Paths
@@ -106,7 +105,7 @@ def test_the_batch_goes_on_and_everything_is_accounted_for(
     # the same bytes landed again under a second name are one listing, not two
     shutil.copy(sample_landing / GOOD_DAY, bad / "copy-of-2024-05-29.json")
     summary = build_everything(tmp_paths)
-    files = pl.read_parquet(tmp_paths.curated_dir / "listing_files.parquet")
+    files = read_curated(tmp_paths)["listing_files"]
     statuses = dict(files.select("file_key", "status").iter_rows())
     assert statuses["bad/empty.json"] == "quarantined"
     assert statuses["bad/error.json"] == "quarantined"
@@ -114,7 +113,7 @@ def test_the_batch_goes_on_and_everything_is_accounted_for(
     assert list(statuses.values()).count("ingested") == 21
     assert (files["entries_read"] == files["entries_kept"] + files["entries_rejected"]).all()
     assert summary.tables["papers"] == 380
-    rejects = pl.read_parquet(tmp_paths.curated_dir / "rejects.parquet")
+    rejects = read_curated(tmp_paths)["rejects"]
     assert rejects.select("source_file", "reason").rows() == [
         ("bad/copy-of-2024-05-29.json", "same content as hf-daily-api/2024-05-29.json"),
         ("bad/empty.json", "file is empty"),

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.build import PUBLISHED_TABLES, build_everything, curate_store
+from pipelines.core.build import PUBLISHED_TABLES, build_everything, curate_store, read_curated
 from pipelines.core.curate.incremental import changed_files
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import latest_release
@@ -62,7 +62,12 @@ def _changed_day(path: Path) -> bytes:
 
 
 def _published(paths: Paths) -> dict[str, bytes]:
-    return {name: (paths.curated_dir / f"{name}.parquet").read_bytes() for name in PUBLISHED_TABLES}
+    """Every part of every published table, by its path under the curated folder."""
+    return {
+        str(part.relative_to(paths.curated_dir)): part.read_bytes()
+        for name in PUBLISHED_TABLES
+        for part in sorted((paths.curated_dir / name).glob("*.parquet"))
+    }
 
 
 def _warehouse(paths: Paths) -> dict[str, list[tuple[object, ...]]]:
@@ -134,9 +139,12 @@ def test_a_month_built_day_by_day_publishes_the_tables_of_one_full_build(
     month: dict[str, Paths],
 ) -> None:
     daily, at_once = _published(month["daily"]), _published(month["at_once"])
-    different = [name for name in PUBLISHED_TABLES if daily[name] != at_once[name]]
-    assert different == []
-    papers = pl.read_parquet(month["daily"].curated_dir / "papers.parquet")
+    assert sorted(daily) == sorted(at_once)
+    assert [part for part in daily if daily[part] != at_once[part]] == []
+    # papers first listed over three months: three parts per paper table
+    months = {part.split("/")[1] for part in daily if part.startswith("papers/")}
+    assert months == {"2024-05.parquet", "2024-06.parquet", "2024-07.parquet"}
+    papers = read_curated(month["daily"])["papers"]
     # the history the scenario made: titles resolved by later days, the duplicate and the
     # repaired file entered, the removed file kept
     assert papers.filter(pl.col("paper_id").str.starts_with("title:")).height == 2
@@ -145,11 +153,11 @@ def test_a_month_built_day_by_day_publishes_the_tables_of_one_full_build(
 
 
 def test_the_releases_hold_the_same_files(month: dict[str, Paths]) -> None:
-    def table_digests(paths: Paths) -> dict[str, str]:
+    def table_digests(paths: Paths) -> dict[str, list[dict[str, object]]]:
         release = latest_release(paths.releases_dir)
         assert release is not None
         manifest = json.loads((release / "manifest.json").read_text())
-        return {name: info["sha256"] for name, info in manifest["tables"].items()}
+        return {name: info["parts"] for name, info in manifest["tables"].items()}
 
     assert table_digests(month["daily"]) == table_digests(month["at_once"])
 
@@ -171,9 +179,9 @@ def test_a_build_with_nothing_new_curates_nothing_again(month: dict[str, Paths])
     assert curation.increment is not None
     assert curation.increment.changed_files == []
     assert curation.increment.papers.height == 0
+    stored = read_curated(month["daily"])
     for name in PUBLISHED_TABLES:
-        stored = pl.read_parquet(month["daily"].curated_dir / f"{name}.parquet")
-        assert curation.tables[name].equals(stored), name
+        assert curation.tables[name].equals(stored[name]), name
     # the release is the latest one, which the warehouse already holds
     again = build_everything(month["daily"])
     assert again.release is not None and not again.release.created

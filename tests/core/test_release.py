@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.core.build import build_everything
 from pipelines.core.ops.settings import Paths
+from pipelines.core.publish import release as release_module
 from pipelines.core.publish.release import (
     LATEST,
     MANIFEST,
@@ -23,7 +24,7 @@ from pipelines.core.publish.release import (
     verify_release,
     write_table,
 )
-from tests.conftest import copy_sample
+from tests.conftest import copy_sample, release_table
 
 
 @pytest.fixture
@@ -35,8 +36,13 @@ def built(tmp_paths: Paths, monkeypatch: pytest.MonkeyPatch) -> Paths:
 
 
 def _digests(release_dir: Path) -> dict[str, str]:
+    """The sha256 of every part of every table, by part file."""
     manifest = json.loads((release_dir / MANIFEST).read_text())
-    return {name: table["sha256"] for name, table in manifest["tables"].items()}
+    return {
+        part["file"]: part["sha256"]
+        for table in manifest["tables"].values()
+        for part in table["parts"]
+    }
 
 
 def test_the_same_inputs_give_byte_identical_parquet_files(
@@ -48,15 +54,8 @@ def test_the_same_inputs_give_byte_identical_parquet_files(
     second = latest_release(other.releases_dir)
     assert first is not None and second is not None
     assert _digests(first) == _digests(second)
-    for name in (
-        "papers",
-        "observations",
-        "code_links",
-        "paper_aliases",
-        "listing_files",
-        "rejects",
-    ):
-        assert (first / f"{name}.parquet").read_bytes() == (second / f"{name}.parquet").read_bytes()
+    for part in _digests(first):
+        assert (first / part).read_bytes() == (second / part).read_bytes()
 
 
 def test_release_tables_are_copies_of_the_curated_files_with_the_bytes_of_a_fresh_write(
@@ -64,14 +63,14 @@ def test_release_tables_are_copies_of_the_curated_files_with_the_bytes_of_a_fres
 ) -> None:
     release_dir = latest_release(built.releases_dir)
     assert release_dir is not None
-    for name in _digests(release_dir):
-        released = release_dir / f"{name}.parquet"
-        curated = built.curated_dir / f"{name}.parquet"
+    for part in _digests(release_dir):
+        released = release_dir / part
+        curated = built.curated_dir / part
         # a copy, not a link: the release shares nothing with the mutable data folder
         assert released.stat().st_ino != curated.stat().st_ino
         assert released.read_bytes() == curated.read_bytes()
-        write_table(pl.read_parquet(curated), tmp_path / f"{name}.parquet")
-        assert (tmp_path / f"{name}.parquet").read_bytes() == released.read_bytes()
+        write_table(pl.read_parquet(curated), tmp_path / "fresh.parquet")
+        assert (tmp_path / "fresh.parquet").read_bytes() == released.read_bytes()
 
 
 def test_release_layout_manifest_and_latest_pointer(built: Paths) -> None:
@@ -81,9 +80,20 @@ def test_release_layout_manifest_and_latest_pointer(built: Paths) -> None:
     assert manifest["release_id"] == "2026-01-01"
     assert len(manifest["sources"]) == 21
     papers = manifest["tables"]["papers"]
-    assert papers["file"] == "papers.parquet"
-    assert papers["rows"] == pl.read_parquet(release_dir / "papers.parquet").height == 380
-    assert papers["bytes"] == (release_dir / "papers.parquet").stat().st_size
+    assert papers["files"] == "papers/*.parquet"
+    assert papers["rows"] == release_table(release_dir, "papers").height == 380
+    # one part per month in which the sample's papers were first listed
+    assert [part["file"] for part in papers["parts"]] == [
+        f"papers/{month}.parquet"
+        for month in ("2024-05", "2024-12", "2025-01", "2025-03", "undated")
+    ]
+    assert sum(part["rows"] for part in papers["parts"]) == 380
+    assert papers["bytes"] == sum(
+        (release_dir / part["file"]).stat().st_size for part in papers["parts"]
+    )
+    assert [part["file"] for part in manifest["tables"]["listing_files"]["parts"]] == [
+        "listing_files/all.parquet"
+    ]
     assert {"name": "paper_id", "type": "large_string"} in papers["schema"]
     assert verify_release(release_dir) == []
 
@@ -110,27 +120,37 @@ def test_an_unchanged_build_makes_no_new_release_and_a_changed_one_a_suffixed_id
 
 def test_verify_names_a_corrupted_file(built: Paths) -> None:
     release_dir = built.releases_dir / "2026-01-01"
-    target = release_dir / "observations.parquet"
+    target = release_dir / "observations" / "2024-12.parquet"
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.chmod(0o644)
     target.write_bytes(bytes(data))
     assert verify_release(release_dir) == [
-        "observations.parquet: sha256 does not match the manifest"
+        "observations/2024-12.parquet: sha256 does not match the manifest"
     ]
 
 
-def test_a_failed_publish_leaves_the_previous_release_untouched(built: Paths) -> None:
+def test_a_failed_publish_leaves_the_previous_release_untouched(
+    built: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
     class Boom(Exception):
         pass
 
-    class ExplodingFrame(pl.DataFrame):
-        def write_parquet(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
-            raise Boom("disk full")
+    written: list[Path] = []
 
+    def explodes_on_the_second_part(frame: pl.DataFrame, path: Path) -> None:
+        written.append(path)
+        if len(written) == 2:
+            raise Boom("disk full")
+        write_table(frame, path)
+
+    monkeypatch.setattr(release_module, "write_table", explodes_on_the_second_part)
+    papers = pl.DataFrame(
+        {"paper_id": ["x", "y"], "first_listed_on": [date(2025, 1, 1), date(2025, 2, 1)]}
+    )
     with pytest.raises(Boom):
         publish_release(
-            {"papers": ExplodingFrame({"paper_id": ["x"]})},
+            {"papers": papers},
             built.releases_dir,
             sources=[],
             code_version="test",
@@ -159,7 +179,7 @@ def test_the_warehouse_holds_the_release_tables_with_comments(built: Paths) -> N
                 .pl()
                 .with_columns(pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC"))
             )
-            in_release = pl.read_parquet(release_dir / f"{name}.parquet")
+            in_release = release_table(release_dir, name)
             assert in_duckdb.equals(in_release), name
         comment = connection.execute(
             "SELECT comment FROM duckdb_columns() WHERE table_name = 'papers' "
@@ -192,7 +212,7 @@ def test_a_release_holds_its_documents_and_the_manifest_covers_them(built: Paths
     assert diff.filter(pl.col("table") == "papers").height == 380
     card = (release_dir / "README.md").read_text()
     assert card.startswith("---\n") and 'config_name: "papers"' in card
-    files = pl.read_parquet(release_dir / "listing_files.parquet")
+    files = release_table(release_dir, "listing_files")
     assert files["licence"].unique().sort().to_list() == [
         "Apache-2.0", "unknown (Hugging Face terms of service)",
     ]  # fmt: skip
@@ -221,7 +241,7 @@ def test_the_diff_of_a_second_release_lists_exactly_the_new_file(built: Paths) -
 
 
 def test_a_corrupt_previous_release_is_not_taken_as_the_diff_base(built: Paths) -> None:
-    target = built.releases_dir / "2026-01-01" / "papers.parquet"
+    target = built.releases_dir / "2026-01-01" / "papers" / "2024-05.parquet"
     data = bytearray(target.read_bytes())
     data[100] ^= 0xFF
     target.write_bytes(bytes(data))
@@ -232,7 +252,9 @@ def test_a_corrupt_previous_release_is_not_taken_as_the_diff_base(built: Paths) 
     assert summary.release is not None
     manifest = json.loads((summary.release.path / MANIFEST).read_text())
     assert manifest["diff_base"] is None
-    assert manifest["diff_base_problems"] == ["papers.parquet: sha256 does not match the manifest"]
+    assert manifest["diff_base_problems"] == [
+        "papers/2024-05.parquet: sha256 does not match the manifest"
+    ]
     changelog = (summary.release.path / "CHANGELOG.md").read_text()
     assert "The previous release 2026-01-01 failed verification" in changelog
 
@@ -261,7 +283,33 @@ def test_reingesting_a_changed_file_replaces_its_observations(built: Paths) -> N
         item["paper"]["upvotes"] = 999
     path.write_text(json.dumps(items))
     summary = build_everything(built)
-    observations = pl.read_parquet(summary.release.path / "observations.parquet")  # type: ignore[union-attr]
+    assert summary.release is not None
+    observations = release_table(summary.release.path, "observations")
     assert observations.height == 380
     day = observations.filter(pl.col("source_file") == "hf-daily-api/2024-05-29.json")
     assert day.height == 8 and day["upvotes"].unique().to_list() == [999]
+
+
+def test_a_new_release_shares_the_parts_that_did_not_change(built: Paths) -> None:
+    first = built.releases_dir / "2026-01-01"
+    (built.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(
+        json.dumps([{"paper": {"id": "2504.00001", "title": "A Paper Landed Late"}}])
+    )
+    summary = build_everything(built)
+    assert summary.release is not None
+    second = summary.release.path
+    before, after = _digests(first), _digests(second)
+    # the new paper makes a part of its own; the file ledger gained a row
+    assert sorted(set(after) - set(before)) == [
+        "observations/2025-04.parquet",
+        "paper_aliases/2025-04.parquet",
+        "papers/2025-04.parquet",
+    ]  # the paper has no links, claims or topics
+    changed = sorted(part for part in before if after.get(part) != before[part])
+    assert changed == ["listing_files/all.parquet"]
+    for part in before:
+        same_file = (first / part).stat().st_ino == (second / part).stat().st_ino
+        assert same_file == (part not in changed), part
+    # the earlier release is whole and unchanged
+    assert verify_release(first) == []
+    assert _digests(first) == before

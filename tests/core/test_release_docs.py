@@ -376,7 +376,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 def _tables(folder: Path) -> dict[str, pl.DataFrame]:
     return {
-        name: pl.read_parquet(folder / info["file"])
+        name: pl.read_parquet(folder / info["files"])
         for name, info in _manifest(folder)["tables"].items()
     }
 
@@ -445,24 +445,31 @@ def test_croissant_of_a_real_release(release: Path) -> None:
     assert document["conformsTo"] == CROISSANT_1_0
     assert document["version"] == "2026-01-01"
     assert document["license"] == "https://www.apache.org/licenses/LICENSE-2.0"
-    # every table's file; the diff (diff.parquet) is a document of the release, not a table
-    parquet_files = sorted(info["file"] for info in manifest["tables"].values())
+    # per table, a FileSet of its parts and every part with its sha256; the diff
+    # (diff.parquet) is a document of the release, not a table
     files = {item["@id"]: item for item in document["distribution"]}
-    assert sorted(files) == parquet_files
-    for info in manifest["tables"].values():
-        assert files[info["file"]]["sha256"] == info["sha256"]
-        assert files[info["file"]]["encodingFormat"] == "application/x-parquet"
+    parts = [part for info in manifest["tables"].values() for part in info["parts"]]
+    assert sorted(files) == sorted(
+        [f"{name}-files" for name in manifest["tables"]] + [part["file"] for part in parts]
+    )
+    for part in parts:
+        assert files[part["file"]]["@type"] == "cr:FileObject"
+        assert files[part["file"]]["sha256"] == part["sha256"]
+        assert files[part["file"]]["encodingFormat"] == "application/x-parquet"
+    for name in manifest["tables"]:
+        assert files[f"{name}-files"]["@type"] == "cr:FileSet"
+        assert files[f"{name}-files"]["includes"] == f"{name}/*.parquet"
     record_sets = {item["@id"]: item for item in document["recordSet"]}
     assert sorted(record_sets) == sorted(manifest["tables"])
     for name, record_set in record_sets.items():
-        schema = pq.read_schema(release / f"{name}.parquet")
+        schema = pq.read_schema(release / manifest["tables"][name]["parts"][0]["file"])
         assert [field["name"] for field in record_set["field"]] == schema.names
         for field, arrow_field in zip(record_set["field"], schema, strict=True):
             data_type, repeated = croissant_data_type(str(arrow_field.type))
             assert field["dataType"] == data_type
             assert field.get("repeated", False) is repeated
             assert field["source"] == {
-                "fileObject": {"@id": f"{name}.parquet"},
+                "fileSet": {"@id": f"{name}-files"},
                 "extract": {"column": arrow_field.name},
             }
         assert record_set["key"] == [{"@id": f"{name}/{column}"} for column in TABLES[name].key]
@@ -512,8 +519,8 @@ def test_croissant_validator_reports_structural_problems(release: Path) -> None:
         release.name, _manifest(release), TABLES, license="apache-2.0", url=None
     )
     broken = copy.deepcopy(document)
-    del broken["distribution"][0]["sha256"]
-    broken["recordSet"][0]["field"][0]["source"]["fileObject"] = {"@id": "missing.parquet"}
+    del broken["distribution"][1]["sha256"]
+    broken["recordSet"][0]["field"][0]["source"]["fileSet"] = {"@id": "missing-files"}
     broken["recordSet"][0]["field"][1]["dataType"] = "sc:Nothing"
     broken["recordSet"][0]["key"] = [{"@id": "papers/nope"}]
     broken["recordSet"][1]["field"][0]["references"] = {"field": {"@id": "papers/nope"}}
@@ -525,8 +532,8 @@ def test_croissant_validator_reports_structural_problems(release: Path) -> None:
         "conformsTo: expected http://mlcommons.org/croissant/1.0, got "
         "'http://mlcommons.org/croissant/0.8'",
         "license: missing",
-        "papers.parquet: sha256 missing or not 64 hex digits",
-        "papers/paper_id: source.fileObject 'missing.parquet' is no FileObject",
+        f"{broken['distribution'][1]['@id']}: sha256 missing or not 64 hex digits",
+        "papers/paper_id: source names 'missing-files', which is no FileObject or FileSet",
         "papers/arxiv_id: dataType ['sc:Nothing'] has no atomic type",
         "papers: key 'papers/nope' is not one of its fields",
         "observations/paper_id: references 'papers/nope', which is no field",
@@ -578,14 +585,14 @@ def test_dataset_card_of_a_real_release(release: Path) -> None:
     assert meta["configs"] == [
         {
             "config_name": name,
-            "data_files": [{"split": "train", "path": f"{name}.parquet"}],
+            "data_files": [{"split": "train", "path": f"{name}/*.parquet"}],
             **({"default": True} if name == "papers" else {}),
         }
         for name in order
     ]
     for name, info in manifest["tables"].items():
         doc = TABLES[name]
-        assert f"| {name} | {info['rows']} | {', '.join(doc.key)} | `{info['file']}` |" in body
+        assert f"| {name} | {info['rows']} | {', '.join(doc.key)} | `{info['files']}` |" in body
         for column in info["schema"]:
             assert sum(line.startswith(f"| `{column['name']}` |") for line in body.splitlines())
     column_lines = [line for line in body.splitlines() if line.startswith("| `")]
@@ -596,10 +603,11 @@ def test_dataset_card_of_a_real_release(release: Path) -> None:
     assert "| observations.error |  | passed | 9 | 0 | 380 |" in body
     assert "| papers.error | error | passed | 14 | 0 | 380 |" in body
     assert body.index("code_links.warning") < body.index("observations.error")
-    assert 'load_dataset("parquet", data_files={"train": "papers.parquet"}' in body
+    assert 'load_dataset("parquet", data_files={"train": "papers/*.parquet"}' in body
     assert "trending-papers verify 2026-01-01" in body
     for info in manifest["tables"].values():
-        assert f"{info['sha256']}  {info['file']}" in body
+        for part in info["parts"]:
+            assert f"{part['sha256']}  {part['file']}" in body
     # the same inputs give the same text
     assert card == dataset_card(
         release.name,

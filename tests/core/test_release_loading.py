@@ -10,6 +10,7 @@ import polars as pl
 import pyarrow.dataset as pads
 import pytest
 
+from pipelines.core.build import read_curated
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST
 
@@ -26,19 +27,24 @@ def _key_sorted(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("table", TABLES)
-def test_polars_pyarrow_and_duckdb_read_the_same_rows(release_dir: Path, table: str) -> None:
-    path = release_dir / f"{table}.parquet"
-    with_polars = pl.read_parquet(path)
-    with_pyarrow = pl.from_arrow(pads.dataset(path, format="parquet").to_table())
+def test_polars_pyarrow_and_duckdb_read_the_same_rows(
+    built_sample: Paths, release_dir: Path, table: str
+) -> None:
+    # one call each: the table's folder of parts, or the glob of its parts
+    parts = str(release_dir / table / "*.parquet")
+    with_polars = pl.read_parquet(parts)
+    with_pyarrow = pl.from_arrow(pads.dataset(release_dir / table, format="parquet").to_table())
     assert isinstance(with_pyarrow, pl.DataFrame)
     with duckdb.connect() as connection:
-        with_duckdb = connection.sql(f"SELECT * FROM read_parquet({str(path)!r})").pl()
+        with_duckdb = connection.sql(f"SELECT * FROM read_parquet({parts!r})").pl()
     with_duckdb = with_duckdb.with_columns(
         pl.col(pl.Datetime("us", "Etc/UTC")).dt.convert_time_zone("UTC")
     )
     assert with_pyarrow.equals(with_polars)
     assert with_duckdb.equals(with_polars)
     assert with_polars.height > 0
+    # in the published order: parts in the order of their names
+    assert with_polars.equals(read_curated(built_sample)[table])
 
 
 def test_the_hugging_face_datasets_library_loads_the_card_configs_offline(
@@ -53,14 +59,14 @@ def test_the_hugging_face_datasets_library_loads_the_card_configs_offline(
     papers = datasets.load_dataset(
         os.fspath(release_dir), "papers", split="train", cache_dir=str(tmp_path / "cache")
     )
-    expected = pl.read_parquet(release_dir / "papers.parquet")
+    expected = pl.read_parquet(release_dir / "papers" / "*.parquet")
     assert papers.num_rows == expected.height
     assert papers.column_names == expected.columns
     assert sorted(papers["paper_id"]) == sorted(expected["paper_id"].to_list())
     claims = datasets.load_dataset(
         "parquet",
-        data_files=str(release_dir / "claims.parquet"),
+        data_files=str(release_dir / "claims" / "*.parquet"),
         split="train",
         cache_dir=str(tmp_path / "cache"),
     )
-    assert claims.num_rows == pl.read_parquet(release_dir / "claims.parquet").height
+    assert claims.num_rows == pl.read_parquet(release_dir / "claims" / "*.parquet").height

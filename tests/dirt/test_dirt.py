@@ -19,7 +19,7 @@ import pytest
 
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST
-from tests.conftest import CAPTURE_NAME, REPO, SHARED_DATA
+from tests.conftest import CAPTURE_NAME, REPO, SHARED_DATA, release_table
 from tests.dirt.catalogue import (
     CATALOGUE,
     CATALOGUE_END,
@@ -147,7 +147,11 @@ def _land_clean(landing: Path) -> None:
 
 def _released(paths: Paths) -> dict[str, pl.DataFrame]:
     release = (paths.releases_dir / LATEST).resolve()
-    return {path.stem: pl.read_parquet(path) for path in release.glob("*.parquet")}
+    tables = json.loads((release / "manifest.json").read_text())["tables"]
+    return {
+        **{name: release_table(release, name) for name in tables},
+        "diff": pl.read_parquet(release / "diff.parquet"),
+    }
 
 
 @pytest.fixture(scope="module")

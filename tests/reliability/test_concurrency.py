@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,7 +16,7 @@ from pipelines.core.build import build_everything
 from pipelines.core.ops.locking import BuildLocked, exclusive_build
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST
-from tests.conftest import REPO, copy_sample
+from tests.conftest import REPO, copy_sample, release_table
 
 
 def _cli_build(paths: Paths) -> subprocess.Popen[str]:
@@ -54,7 +53,7 @@ def test_two_build_processes_at_once_give_the_outputs_of_one(tmp_paths: Paths) -
     if codes == [0, 1]:
         assert any("another build is writing" in stderr for _, stderr in results)
     release = (tmp_paths.releases_dir / LATEST).resolve()
-    observations = pl.read_parquet(release / "observations.parquet")
+    observations = release_table(release, "observations")
     assert observations.height == 380
     assert observations.select("paper_id", "source_file", "listed_on").is_unique().all()
     assert len([p for p in tmp_paths.releases_dir.iterdir() if p.is_dir()]) == 2  # one + latest
@@ -106,11 +105,12 @@ def test_a_writer_that_cannot_wait_names_the_holder(tmp_path: Path) -> None:
 def test_readers_keep_reading_the_latest_release_during_a_rebuild(tmp_paths: Paths) -> None:
     copy_sample(tmp_paths.landing_dir)
     build_everything(tmp_paths)
-    reader = pq.ParquetFile((tmp_paths.releases_dir / LATEST) / "papers.parquet")
+    parts = sorted(((tmp_paths.releases_dir / LATEST) / "papers").glob("*.parquet"))
+    readers = [pq.ParquetFile(part) for part in parts]
     (tmp_paths.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(
         '[{"paper": {"id": "2504.00001", "title": "A Late Paper"}}]'
     )
     build_everything(tmp_paths)
     # the reader opened the old release, which a rebuild never modifies
-    assert reader.read().num_rows == 380
-    assert pq.read_table((tmp_paths.releases_dir / LATEST) / "papers.parquet").num_rows == 381
+    assert sum(reader.read().num_rows for reader in readers) == 380
+    assert pq.read_table((tmp_paths.releases_dir / LATEST) / "papers").num_rows == 381

@@ -22,13 +22,17 @@ def _verify(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("target", ["papers.parquet", "claims.parquet", "croissant.json"])
-def test_verify_names_a_flipped_byte_and_fails(tmp_paths: Paths, target: str) -> None:
+@pytest.mark.parametrize("corrupted", ["papers", "claims", "croissant.json"])
+def test_verify_names_a_flipped_byte_and_fails(tmp_paths: Paths, corrupted: str) -> None:
     copy_sample(tmp_paths.landing_dir)
     build_everything(tmp_paths)
     release = (tmp_paths.releases_dir / LATEST).resolve()
     assert _verify(tmp_paths).returncode == 0
-    path = release / target
+    # a document, or the first part of a table
+    path = release / corrupted
+    if path.is_dir():
+        path = sorted(path.glob("*.parquet"))[0]
+    target = str(path.relative_to(release))
     data = bytearray(path.read_bytes())
     data[len(data) // 3] ^= 0x01
     path.write_bytes(bytes(data))

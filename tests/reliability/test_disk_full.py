@@ -101,16 +101,16 @@ def test_an_enospc_while_writing_a_release_publishes_nothing(
     before = _state(tmp_paths)
     (tmp_paths.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(json.dumps(NEW_DAY))
     written: list[Path] = []
-    # the release copies the curated files it publishes
-    original = release_module._copy_file
+    # the release copies (or shares) the curated parts it publishes
+    original = release_module.share_or_copy
 
-    def fails_on_the_third_table(source: Path, path: Path) -> None:
+    def fails_on_the_third_part(source: Path, shared: Path | None, path: Path) -> bool:
         written.append(path)
         if len(written) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        original(source, path)
+        return original(source, shared, path)
 
-    monkeypatch.setattr(release_module, "_copy_file", fails_on_the_third_table)
+    monkeypatch.setattr(release_module, "share_or_copy", fails_on_the_third_part)
     with pytest.raises(OSError, match="No space left on device"):
         build_everything(tmp_paths)
     assert _state(tmp_paths) == before

@@ -8,13 +8,13 @@ import os
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from pipelines.core.build import build_everything, read_curated
 from pipelines.core.ingest.entries import parse_file
 from pipelines.core.ingest.landing import scan_landing, sha256_hex
 from pipelines.core.ingest.store import load_raw_record, read_snapshot, snapshot_landed
 from pipelines.core.ops.settings import Paths
+from tests.conftest import release_table
 
 HOSTILE_TEXT = {
     "sql": "Robert'); DROP TABLE papers; --",
@@ -124,4 +124,4 @@ def test_hostile_text_is_stored_verbatim_and_safely(tmp_paths: Paths) -> None:
         assert stored == [(f"Title sql: {HOSTILE_TEXT['sql']}",)]
         assert connection.execute("SELECT count(*) FROM papers").fetchall() == [(4,)]
     assert os.path.exists(tmp_paths.warehouse_path)
-    assert pl.read_parquet(tmp_paths.releases_dir / "latest" / "papers.parquet").height == 4
+    assert release_table(tmp_paths.releases_dir / "latest", "papers").height == 4

@@ -21,6 +21,7 @@ from pipelines.core.publish.croissant import (
     table_order,
 )
 from pipelines.core.publish.licences import LICENCE_URLS, UNKNOWN_LICENCE
+from pipelines.core.publish.parts import manifest_parts, table_glob
 
 CARD_TAGS = ("arxiv", "papers", "machine-learning", "hugging-face", "trending", "parquet")
 # the Hub's size_categories buckets, by the number of rows of the largest table
@@ -92,21 +93,28 @@ def dataset_card(
         "",
         DATASET_DESCRIPTION,
         "",
-        "Each table is one zstd-compressed Parquet file, sorted by its key. Releases are "
-        "immutable: a new build that changes data makes a new release (see `CHANGELOG.md`); "
-        "`manifest.json` lists every file with its sha256 and schema, `croissant.json` describes "
+        "Each table is a folder of zstd-compressed Parquet parts: the paper tables one part per "
+        "month in which their papers were first listed (`papers/2024-05.parquet`; `undated` for "
+        "papers listed without a date), the file tables one part (`all.parquet`). Read a table "
+        "as all its parts (`papers/*.parquet`): rows come by part, then in key order. A part "
+        "equal to the previous release's is the same file, shared. Releases are immutable: a "
+        "new build that changes data makes a new release (see `CHANGELOG.md`); `manifest.json` "
+        "lists every part with its sha256 and each table's schema, `croissant.json` describes "
         "the dataset in MLCommons Croissant 1.0.",
         "",
         "## Tables",
         "",
-        "| table | rows | key | file | bytes |",
-        "| --- | ---: | --- | --- | ---: |",
+        "| table | rows | key | files | parts | bytes |",
+        "| --- | ---: | --- | --- | ---: | ---: |",
     ]
     for name in names:
         info = tables[name]
         doc = table_docs.get(name)
         key = ", ".join(doc.key) if doc is not None else ""
-        lines.append(f"| {name} | {info['rows']} | {key} | `{info['file']}` | {info['bytes']} |")
+        lines.append(
+            f"| {name} | {info['rows']} | {key} | `{_files(name, info)}` | "
+            f"{len(manifest_parts(info))} | {info['bytes']} |"
+        )
     lines += ["", "## Data dictionary", ""]
     for name in names:
         lines += _dictionary_section(name, tables[name], table_docs.get(name))
@@ -146,7 +154,7 @@ def _front_matter(
             f"- config_name: {_yaml_string(name)}",
             "  data_files:",
             "  - split: train",
-            f"    path: {_yaml_string(tables[name]['file'])}",
+            f"    path: {_yaml_string(_files(name, tables[name]))}",
         ]
         if position == 0:
             lines.append("  default: true")
@@ -314,9 +322,9 @@ def _validation_section(validation: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _loading_section(names: Sequence[str], tables: Mapping[str, Mapping[str, Any]]) -> list[str]:
     first = names[0] if names else "papers"
-    file = tables[first]["file"] if first in tables else f"{first}.parquet"
+    file = _files(first, tables.get(first, {}))
     other = next((name for name in names if name != first), first)
-    other_file = tables[other]["file"] if other in tables else f"{other}.parquet"
+    other_file = _files(other, tables.get(other, {}))
     return [
         "## Loading",
         "",
@@ -346,6 +354,12 @@ def _loading_section(names: Sequence[str], tables: Mapping[str, Mapping[str, Any
     ]
 
 
+def _files(name: str, info: Mapping[str, Any]) -> str:
+    """What names every file of a table: the glob of its parts (a release before parts: its
+    one file)."""
+    return info.get("files") or info.get("file") or table_glob(name)
+
+
 def _verify_section(
     release_id: str, names: Sequence[str], tables: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:
@@ -364,7 +378,11 @@ def _verify_section(
         "",
         "```bash",
         "sha256sum -c <<'EOF'",
-        *[f"{tables[name]['sha256']}  {tables[name]['file']}" for name in names],
+        *[
+            f"{part['sha256']}  {part['file']}"
+            for name in names
+            for part in manifest_parts(tables[name])
+        ],
         "EOF",
         "```",
         "",

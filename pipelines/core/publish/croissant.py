@@ -12,6 +12,7 @@ from typing import Any
 
 from pipelines.core.publish.catalog import TableDoc
 from pipelines.core.publish.licences import licence_url
+from pipelines.core.publish.parts import manifest_parts
 
 DATASET_NAME = "trending-papers"
 PRETTY_NAME = "Trending papers on Hugging Face"
@@ -162,7 +163,7 @@ def croissant_metadata(
     }
     if url is not None:
         document["url"] = url
-    document["distribution"] = [_file_object(tables[name]) for name in names]
+    document["distribution"] = [item for name in names for item in _file_set(name, tables[name])]
     document["recordSet"] = [
         _record_set(name, tables[name], table_docs.get(name), tables) for name in names
     ]
@@ -184,16 +185,36 @@ def table_order(tables: Mapping[str, Any], table_docs: Mapping[str, TableDoc]) -
     return documented + sorted(name for name in tables if name not in table_docs)
 
 
-def _file_object(info: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "@type": "cr:FileObject",
-        "@id": info["file"],
-        "name": info["file"],
-        "contentUrl": info["file"],
-        "contentSize": f"{info['bytes']} B",
+def _file_set(name: str, info: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The parts of a table: a FileSet that takes them all (what its fields are read from),
+    then each part as a FileObject with its size and sha256."""
+    parts = manifest_parts(info)
+    file_set = {
+        "@type": "cr:FileSet",
+        "@id": _file_set_id(name),
+        "name": _file_set_id(name),
+        "description": f"The {len(parts)} Parquet part(s) of the {name} table.",
         "encodingFormat": PARQUET_MIME,
-        "sha256": info["sha256"],
+        "includes": info.get("files") or info.get("file"),
     }
+    objects = [
+        {
+            "@type": "cr:FileObject",
+            "@id": part["file"],
+            "name": part["file"],
+            "contentUrl": part["file"],
+            "contentSize": f"{part['bytes']} B",
+            "encodingFormat": PARQUET_MIME,
+            "sha256": part["sha256"],
+        }
+        for part in parts
+    ]
+    return [file_set, *objects]
+
+
+def _file_set_id(table: str) -> str:
+    # a RecordSet takes the table's name as its @id, so the files take another
+    return f"{table}-files"
 
 
 def _record_set(
@@ -216,7 +237,7 @@ def _record_set(
         if repeated:
             field["repeated"] = True
         field["source"] = {
-            "fileObject": {"@id": info["file"]},
+            "fileSet": {"@id": _file_set_id(name)},
             "extract": {"column": column["name"]},
         }
         target = REFERENCES.get((name, column["name"]))
@@ -267,8 +288,9 @@ def validate_croissant(doc: Mapping[str, Any]) -> list[str]:
     file_ids: set[str] = set()
     for position, item in enumerate(files):
         where = f"distribution[{position}]"
-        if not isinstance(item, Mapping) or item.get("@type") != "cr:FileObject":
-            problems.append(f"{where}: not a cr:FileObject")
+        kind = item.get("@type") if isinstance(item, Mapping) else None
+        if kind not in ("cr:FileObject", "cr:FileSet"):
+            problems.append(f"{where}: not a cr:FileObject or cr:FileSet")
             continue
         file_id = item.get("@id")
         if not file_id:
@@ -276,10 +298,11 @@ def validate_croissant(doc: Mapping[str, Any]) -> list[str]:
             continue
         ids[file_id] += 1
         file_ids.add(file_id)
-        for prop in ("contentUrl", "encodingFormat"):
+        required = ("contentUrl", "encodingFormat") if kind == "cr:FileObject" else ("includes",)
+        for prop in required:
             if not item.get(prop):
                 problems.append(f"{file_id}: {prop} missing")
-        if not _SHA256.match(str(item.get("sha256", ""))):
+        if kind == "cr:FileObject" and not _SHA256.match(str(item.get("sha256", ""))):
             problems.append(f"{file_id}: sha256 missing or not 64 hex digits")
 
     record_sets = _as_list(doc.get("recordSet"))
@@ -339,9 +362,9 @@ def _field_problems(set_id: str, field: Any, file_ids: set[str]) -> list[str]:
     source = field.get("source")
     if not isinstance(source, Mapping):
         return [*problems, f"{field_id}: no source"]
-    file_id = _ref(source.get("fileObject"))
+    file_id = _ref(source.get("fileObject") or source.get("fileSet"))
     if file_id not in file_ids:
-        problems.append(f"{field_id}: source.fileObject {file_id!r} is no FileObject")
+        problems.append(f"{field_id}: source names {file_id!r}, which is no FileObject or FileSet")
     extract = source.get("extract")
     if not isinstance(extract, Mapping) or not extract.get("column"):
         problems.append(f"{field_id}: source.extract.column missing")

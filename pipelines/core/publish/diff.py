@@ -30,7 +30,7 @@ _HASH = "__diff_hash"
 
 
 def diff_tables(
-    previous_dir: Path | None,
+    previous_dir: Path | Mapping[str, Sequence[Path]] | None,
     tables: Mapping[str, pl.DataFrame],
     keys: Mapping[str, tuple[str, ...]],
 ) -> pl.DataFrame:
@@ -54,7 +54,9 @@ def diff_tables(
     :func:`key_values`.
 
     Args:
-        previous_dir: The previous release's folder (``<table>.parquet`` files), or None.
+        previous_dir: The previous release's folder (a folder of parts per table, or
+            ``<table>.parquet`` files), or the previous Parquet files to compare of each table,
+            or None.
         tables: The new release's tables by name.
         keys: The key columns of each table (e.g. from ``catalog.TABLES``); every table of
             ``tables`` needs one.
@@ -71,13 +73,12 @@ def diff_tables(
         _diff_table(name, previous_dir, tables[name], _key_of(keys, name))
         for name in sorted(tables)
     ]
-    if previous_dir is not None:
-        # a table the previous release had and this one no longer publishes: all its rows removed
-        for name in sorted(set(keys) - set(tables)):
-            path = previous_dir / f"{name}.parquet"
-            if path.is_file():
-                dropped = _with_key(pl.read_parquet(path), _key_of(keys, name), name, "previous")
-                parts.append(_rows(name, dropped, REMOVED))
+    # a table the previous release had and this one no longer publishes: all its rows removed
+    for name in sorted(set(keys) - set(tables)):
+        paths = _previous_files(previous_dir, name)
+        if paths:
+            dropped = _with_key(pl.read_parquet(paths), _key_of(keys, name), name, "previous")
+            parts.append(_rows(name, dropped, REMOVED))
     return pl.concat([_empty_diff(), *parts], how="vertical").sort(["table", "change", "key"])
 
 
@@ -98,16 +99,29 @@ def _key_of(keys: Mapping[str, tuple[str, ...]], name: str) -> tuple[str, ...]:
     return key
 
 
+def _previous_files(previous: Path | Mapping[str, Sequence[Path]] | None, name: str) -> list[Path]:
+    if previous is None:
+        return []
+    if isinstance(previous, Path):
+        # a release: the table's folder of parts, or its one file (before parts)
+        path = previous / f"{name}.parquet"
+        return sorted((previous / name).glob("*.parquet")) or ([path] if path.is_file() else [])
+    return list(previous.get(name, ()))
+
+
 def _diff_table(
-    name: str, previous_dir: Path | None, new: pl.DataFrame, key: tuple[str, ...]
+    name: str,
+    previous: Path | Mapping[str, Sequence[Path]] | None,
+    new: pl.DataFrame,
+    key: tuple[str, ...],
 ) -> pl.DataFrame:
     new = _with_key(new, key, name, "new")
-    path = previous_dir / f"{name}.parquet" if previous_dir is not None else None
-    if path is None or not path.is_file():
+    paths = _previous_files(previous, name)
+    if not paths:
         return _rows(name, new, ADDED)
-    if dict(pl.read_parquet_schema(path)) == dict(new.drop(_KEY).schema):
-        return _diff_same_columns(name, path, new, key)
-    return _diff_loaded(name, pl.read_parquet(path), new, key)
+    if dict(pl.read_parquet_schema(paths[0])) == dict(new.drop(_KEY).schema):
+        return _diff_same_columns(name, paths, new, key)
+    return _diff_loaded(name, pl.read_parquet(paths), new, key)
 
 
 def _diff_loaded(
@@ -122,7 +136,7 @@ def _diff_loaded(
 
 
 def _diff_same_columns(
-    name: str, path: Path, new: pl.DataFrame, key: tuple[str, ...]
+    name: str, paths: Sequence[Path], new: pl.DataFrame, key: tuple[str, ...]
 ) -> pl.DataFrame:
     """The diff of a table whose columns did not change, without holding the previous version:
     it is streamed to one hash per row, and only rows whose hashes differ are read and compared
@@ -131,7 +145,7 @@ def _diff_same_columns(
     columns = [c for c in new.columns if c not in key and c != _KEY]
     row_hash = pl.struct(columns).hash(seed=0) if columns else pl.lit(0, pl.UInt64)
     previous_hashes = (
-        pl.scan_parquet(path)
+        pl.scan_parquet(list(paths))
         .select(_json_key(key).alias(_KEY), row_hash.alias(_HASH))
         .collect(engine="streaming")
     )
@@ -147,7 +161,7 @@ def _diff_same_columns(
         .select(_KEY)
     )
     previous_rows = (
-        pl.scan_parquet(path)
+        pl.scan_parquet(list(paths))
         .with_columns(_json_key(key).alias(_KEY))
         .join(differing.lazy(), on=_KEY, how="semi")
         .collect(engine="streaming")

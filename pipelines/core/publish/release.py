@@ -10,7 +10,6 @@ byte-identical Parquet files.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,19 @@ from pipelines.core.publish.changelog import changelog_markdown, paper_titles
 from pipelines.core.publish.croissant import croissant_metadata
 from pipelines.core.publish.diff import diff_tables, new_source_files
 from pipelines.core.publish.licences import source_licences
+from pipelines.core.publish.parts import (
+    WHOLE,
+    Part,
+    changed_part_files,
+    described,
+    manifest_parts,
+    paper_parts,
+    part_file,
+    sha256_file,
+    share_or_copy,
+    split,
+    table_glob,
+)
 
 LATEST = "latest"
 # the ids of every release ever published, one per line, so none is ever reused
@@ -60,14 +72,6 @@ class PublishedRelease:
         return {name: info["rows"] for name, info in self.manifest["tables"].items()}
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_table(frame: pl.DataFrame, path: Path) -> None:
     """Write one table as zstd Parquet with settings that make the bytes reproducible."""
     with as_os_error(path):
@@ -79,14 +83,6 @@ def write_table(frame: pl.DataFrame, path: Path) -> None:
             statistics=True,
         )
     with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _copy_file(source: Path, target: Path) -> None:
-    """A copy of its own (a release shares no inode with the mutable data folder), synced."""
-    with as_os_error(target):
-        shutil.copyfile(source, target)
-    with target.open("rb") as handle:
         os.fsync(handle.fileno())
 
 
@@ -175,18 +171,21 @@ def publish_release(
     created_at: datetime | None = None,
     validation: Sequence[Mapping[str, Any]] = (),
     retention: int | None = None,
-    written: Mapping[str, Path] | None = None,
+    parts: Mapping[str, Sequence[Part]] | None = None,
 ) -> PublishedRelease:
     """Publish ``tables`` as a new release, unless the latest release already holds the same data.
 
-    ``written`` names, per table, a file that :func:`write_table` already wrote from exactly that
-    frame (the curated tables of the data folder): it is copied rather than encoded again, which
-    gives the same bytes in a fraction of the time.
+    Each table is a folder of parts (``parts.py``). ``parts`` names, per table, the part files
+    that ``write_table`` already wrote from exactly those rows (the curated folder): a part
+    whose sha256 equals that of the same part in the previous release is shared with it (a hard
+    link), any other is copied; nothing is encoded again. Without ``parts`` the tables are split
+    and written here.
 
-    Besides one Parquet file per table and the manifest, a release holds its row-level diff
-    against the previous release (``diff.parquet`` and ``CHANGELOG.md``), its Croissant metadata,
-    its dataset card (``README.md``) and the validation results (``validation.json``).
-    ``retention`` keeps only that many releases once the new one is published.
+    Besides the parts and the manifest, a release holds its row-level diff against the previous
+    release (``diff.parquet`` and ``CHANGELOG.md``, computed from the parts that differ), its
+    Croissant metadata, its dataset card (``README.md``) and the validation results
+    (``validation.json``). ``retention`` keeps only that many releases once the new one is
+    published.
 
     Returns the new release, or the latest one (``created=False``) when nothing changed.
     """
@@ -195,20 +194,10 @@ def publish_release(
     staging = releases_dir / f".staging-{os.getpid()}"
     staging.mkdir()
     try:
-        table_entries: dict[str, dict[str, Any]] = {}
-        for name in sorted(tables):
-            file_name = f"{name}.parquet"
-            path = staging / file_name
-            if written is not None and name in written:
-                _copy_file(written[name], path)
-            else:
-                write_table(tables[name], path)
-            table_entries[name] = _file_entry(path) | {
-                "file": file_name,
-                "rows": tables[name].height,
-                "schema": schema_of(path),
-            }
-            crash_point("release:table-written")
+        placed = parts is None
+        if parts is None:
+            parts = _write_parts(tables, staging)
+        table_entries = {name: _table_entry(name, parts[name]) for name in sorted(tables)}
         previous = latest_release(releases_dir)
         newest = newest_release(releases_dir)
         if newest is not None and _same_tables(newest / MANIFEST, table_entries):
@@ -219,8 +208,16 @@ def publish_release(
             manifest = json.loads((newest / MANIFEST).read_text())
             return PublishedRelease(newest.name, newest, manifest, created=False)
 
-        release_id = next_release_id(releases_dir, build_date)
         diff_base, base_problems = _diff_base(previous)
+        if not placed:
+            shareable = _parts_of(diff_base)
+            for name in sorted(tables):
+                for part in parts[name]:
+                    same = shareable.get(part.file) == part.sha256 and diff_base is not None
+                    shared = diff_base / part.file if same and diff_base is not None else None
+                    share_or_copy(part.path, shared, staging / part.file)
+                    crash_point("release:table-written")
+        release_id = next_release_id(releases_dir, build_date)
         manifest: dict[str, Any] = {
             "release_id": release_id,
             "created_at": (created_at or datetime.now(UTC)).isoformat(timespec="seconds"),
@@ -251,6 +248,46 @@ def publish_release(
         raise
 
 
+def _write_parts(tables: Mapping[str, pl.DataFrame], folder: Path) -> dict[str, list[Part]]:
+    """Split each table into its parts and write them under ``folder``."""
+    labels = paper_parts(tables["papers"]) if "papers" in tables else None
+    written: dict[str, list[Part]] = {}
+    for name, frame in sorted(tables.items()):
+        pieces = split(name, frame, labels) if labels is not None else {WHOLE: frame}
+        written[name] = []
+        for label, rows in sorted(pieces.items()):
+            path = folder / part_file(name, label)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_table(rows, path)
+            written[name].append(described(name, label, path))
+            crash_point("release:table-written")
+    return written
+
+
+def _table_entry(name: str, parts: Sequence[Part]) -> dict[str, Any]:
+    """A table in the manifest: its rows and schema, and every part with its sha256."""
+    ordered = sorted(parts, key=lambda part: part.label)
+    return {
+        "files": table_glob(name),
+        "rows": sum(part.rows for part in ordered),
+        "bytes": sum(part.bytes for part in ordered),
+        "schema": schema_of(ordered[0].path),
+        "parts": [part.entry() for part in ordered],
+    }
+
+
+def _parts_of(release: Path | None) -> dict[str, str]:
+    """The sha256 of every part file of a release, by file."""
+    if release is None:
+        return {}
+    manifest = json.loads((release / MANIFEST).read_text())
+    return {
+        part["file"]: part["sha256"]
+        for info in manifest.get("tables", {}).values()
+        for part in manifest_parts(info)
+    }
+
+
 def write_documents(
     staging: Path,
     manifest: Mapping[str, Any],
@@ -262,7 +299,7 @@ def write_documents(
     release into ``staging``; return their sizes and sha256 for the manifest."""
     release_id = manifest["release_id"]
     keys = {name: TABLES[name].key for name in tables if name in TABLES}
-    diff = diff_tables(diff_base, tables, keys)
+    diff = diff_tables(*_changed_rows(staging, manifest, tables, diff_base), keys)
     write_table(diff, staging / DIFF_FILE)
     previous_sources: list[Mapping[str, Any]] = []
     if diff_base is not None:
@@ -310,6 +347,29 @@ def write_documents(
         path.write_text(text, encoding="utf-8")
         entries[name] = _file_entry(path)
     return entries
+
+
+def _changed_rows(
+    staging: Path,
+    manifest: Mapping[str, Any],
+    tables: Mapping[str, pl.DataFrame],
+    diff_base: Path | None,
+) -> tuple[dict[str, list[Path]] | None, dict[str, pl.DataFrame]]:
+    """What a diff needs to read: the previous release's parts that differ from the new ones,
+    and the rows of the new parts that differ from the previous ones (equal parts hold equal
+    rows, so leaving both out changes no diff row)."""
+    if diff_base is None:
+        return None, dict(tables)
+    before = json.loads((diff_base / MANIFEST).read_text()).get("tables", {})
+    changed = changed_part_files(before, manifest["tables"])
+    previous = {name: [diff_base / file for file in old] for name, (old, _new) in changed.items()}
+    rows = {
+        name: pl.read_parquet([staging / file for file in changed[name][1]])
+        if changed[name][1]
+        else frame.clear()
+        for name, frame in tables.items()
+    }
+    return previous, rows
 
 
 def dataset_licence(licences: pl.DataFrame | None) -> str:
@@ -373,20 +433,14 @@ def verify_release(release_dir: Path) -> list[str]:
         return [f"{manifest_path}: unreadable manifest ({error})"]
     problems: list[str] = []
     for name, info in manifest.get("tables", {}).items():
-        path = release_dir / info["file"]
-        if not path.is_file():
-            problems.append(f"{info['file']}: missing")
-            continue
-        if sha256_file(path) != info["sha256"]:
-            problems.append(f"{info['file']}: sha256 does not match the manifest")
-            continue
-        try:
-            rows = pq.ParquetFile(path).metadata.num_rows
-        except Exception as error:  # a corrupt file is reported, whatever pyarrow raises
-            problems.append(f"{info['file']}: unreadable Parquet ({error})")
-            continue
-        if rows != info["rows"]:
-            problems.append(f"{info['file']}: {rows} rows, manifest says {info['rows']} for {name}")
+        rows = 0
+        for part in manifest_parts(info):
+            problem, part_rows = _verify_part(release_dir, part)
+            if problem:
+                problems.append(problem)
+            rows += part_rows
+        if not problems and rows != info["rows"]:
+            problems.append(f"{name}: {rows} rows in its parts, manifest says {info['rows']}")
     for name, info in manifest.get("documents", {}).items():
         path = release_dir / name
         if not path.is_file():
@@ -396,14 +450,35 @@ def verify_release(release_dir: Path) -> list[str]:
     return problems
 
 
+def _verify_part(release_dir: Path, part: Mapping[str, Any]) -> tuple[str | None, int]:
+    """A part's problem (None when it matches the manifest) and its rows."""
+    path = release_dir / part["file"]
+    if not path.is_file():
+        return f"{part['file']}: missing", 0
+    if sha256_file(path) != part["sha256"]:
+        return f"{part['file']}: sha256 does not match the manifest", 0
+    try:
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except Exception as error:  # a corrupt file is reported, whatever pyarrow raises
+        return f"{part['file']}: unreadable Parquet ({error})", 0
+    if rows != part["rows"]:
+        return f"{part['file']}: {rows} rows, manifest says {part['rows']}", rows
+    return None, rows
+
+
 def _same_tables(manifest_path: Path, tables: Mapping[str, Mapping[str, Any]]) -> bool:
     try:
         previous = json.loads(manifest_path.read_text())["tables"]
     except (OSError, ValueError, KeyError):
         return False
-    return {k: v["sha256"] for k, v in previous.items()} == {
-        k: v["sha256"] for k, v in tables.items()
-    }
+
+    def digests(entries: Mapping[str, Mapping[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+        return {
+            name: [(part["file"], part["sha256"]) for part in manifest_parts(info)]
+            for name, info in entries.items()
+        }
+
+    return digests(previous) == digests(tables)
 
 
 def _remove_leftovers(releases_dir: Path) -> None:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +89,7 @@ def held_release(warehouse_path: Path) -> tuple[str, str] | None:
 def build_warehouse(
     release_dir: Path,
     warehouse_path: Path,
-    table_files: Mapping[str, str],
+    table_files: Mapping[str, Sequence[str]],
     comments: Mapping[str, tuple[str, Mapping[str, str]]],
     stamp: tuple[str, str] = ("", ""),
 ) -> dict[str, int]:
@@ -98,7 +98,7 @@ def build_warehouse(
     Args:
         release_dir: the release folder holding the Parquet files.
         warehouse_path: the final path of the DuckDB file.
-        table_files: table name -> Parquet file name inside the release.
+        table_files: table name -> its Parquet files (parts) inside the release.
         comments: table name -> (table comment, column name -> column comment).
         stamp: the release id and :func:`layout_fingerprint` recorded in ``warehouse_release``.
 
@@ -107,11 +107,11 @@ def build_warehouse(
     """
     counts: dict[str, int] = {}
     with _replacing(warehouse_path, fresh=True) as connection:
-        for table, file_name in sorted(table_files.items()):
-            source = str(release_dir / file_name)
+        for table, file_names in sorted(table_files.items()):
+            sources = [str(release_dir / name) for name in file_names]
             connection.execute(
                 f"CREATE TABLE warehouse.{_identifier(table)} AS SELECT * FROM read_parquet(?)",
-                [source],
+                [sources],
             )
             table_comment, column_comments = comments.get(table, ("", {}))
             if table_comment:
@@ -152,7 +152,7 @@ def build_warehouse(
 def update_warehouse(
     release_dir: Path,
     warehouse_path: Path,
-    table_files: Mapping[str, str],
+    changed_files: Mapping[str, Sequence[str]],
     keys: Mapping[str, tuple[str, ...]],
     diff_file: str,
     stamp: tuple[str, str],
@@ -161,7 +161,9 @@ def update_warehouse(
 
     A copy of the file gets, in one transaction and per table of the diff, its removed and
     changed rows deleted (found by their diff key among the file's own rows) and the release's
-    added and changed rows inserted; the diff table is replaced. The copy then replaces the file.
+    added and changed rows inserted, read from ``changed_files`` (per table, the parts that
+    differ from the previous release: every added or changed row is in one of them); the diff
+    table is replaced. The copy then replaces the file.
     """
     deleted = inserted = 0
     diff = pl.read_parquet(release_dir / diff_file)
@@ -192,9 +194,8 @@ def update_warehouse(
                 deleted += doomed.num_rows
             new = changes.filter(pl.col("change").is_in([ADDED, CHANGED]))["key"]
             if new.len():
-                fresh = rows_with_keys(
-                    pl.read_parquet(release_dir / table_files[str(table)]), key, new
-                ).to_arrow()
+                parts = [release_dir / name for name in changed_files[str(table)]]
+                fresh = rows_with_keys(pl.read_parquet(parts), key, new).to_arrow()
                 connection.execute(f"INSERT INTO {target} BY NAME SELECT * FROM fresh")
                 inserted += fresh.num_rows
         connection.execute(f"DELETE FROM warehouse.{_identifier(DIFF_TABLE)}")
@@ -206,7 +207,7 @@ def update_warehouse(
         _stamp(connection, stamp)
         connection.execute("COMMIT")
         crash_point("warehouse:diff-applied")
-        counts = {table: _count(connection, table) for table in sorted([*table_files, DIFF_TABLE])}
+        counts = {table: _count(connection, table) for table in sorted([*keys, DIFF_TABLE])}
     return WarehouseLoad("updated", counts, deleted, inserted)
 
 
