@@ -12,15 +12,22 @@ from pipelines.core.build import (
     PUBLISHED_TABLES,
     curate_store,
     describe_curation,
+    rows_to_validate,
     write_curated,
     write_validation,
 )
 from pipelines.core.ingest.breaker import count_by_rule, repair_counts
 from pipelines.core.ops.locking import exclusive_build
 from pipelines.core.publish.catalog import TABLES
+from pipelines.jobs import FULL_BUILD_TAG
 from pipelines.resources import PipelineSettings
 
 CURATED = PUBLISHED_TABLES
+
+
+def full_build_asked(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run asks for a full build (the weekly schedule, ``build --full``)."""
+    return context.run.tags.get(FULL_BUILD_TAG) == "true"
 
 
 @dg.multi_asset(
@@ -46,7 +53,7 @@ def curated_tables(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Build papers, observations, code links, the file ledger and the rejects from all entries."""
     with exclusive_build(settings.paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-        curation = curate_store(settings.paths)
+        curation = curate_store(settings.paths, full=full_build_asked(context))
         write_curated(settings.paths, curation)
     tables = curation.tables
     for name in CURATED:
@@ -61,7 +68,8 @@ def curated_tables(
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     outcomes = []
     for spec in suites.CURATED_SUITES:
-        result, outcome = run_suite_check(tables[spec.table], spec, tables)
+        frame, scope = rows_to_validate(curation, spec.table)
+        result, outcome = run_suite_check(frame, spec, tables, scope)
         outcomes.append(outcome.as_record())
         if not outcome.success:
             context.log.error(outcome.describe())

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.curated import CURATED
+from assets.curated import CURATED, full_build_asked
 from assets.ingest import OWNERS
 from pipelines.core.build import load_warehouse, publish, read_curated
 from pipelines.core.ops.locking import exclusive_build
@@ -38,7 +38,9 @@ def release(settings: PipelineSettings) -> dg.MaterializeResult:
 
 
 @dg.asset(deps=[release], pool=WRITER_POOL, group_name="publish", kinds={"duckdb"}, owners=OWNERS)
-def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
+def warehouse(
+    context: dg.AssetExecutionContext, settings: PipelineSettings
+) -> dg.MaterializeResult:
     """The analysts' DuckDB file ``warehouse/papers.duckdb``: the tables of the latest release,
     with a comment on every table and column, replaced atomically."""
     paths = settings.paths
@@ -46,7 +48,7 @@ def warehouse(settings: PipelineSettings) -> dg.MaterializeResult:
     if latest is None:
         raise dg.Failure("no release to load: materialise the release first")
     with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
-        load = load_warehouse(paths, open_release(latest))
+        load = load_warehouse(paths, open_release(latest), full=full_build_asked(context))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(paths.warehouse_path)),

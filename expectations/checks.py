@@ -10,7 +10,7 @@ import polars as pl
 
 from expectations.suites import SuiteSpec
 from expectations.validation import SuiteOutcome, validate
-from pipelines.core.build import progress
+from pipelines.core.build import ALL_ROWS, progress
 
 
 def check_name(spec: SuiteSpec) -> str:
@@ -29,12 +29,15 @@ def check_spec(spec: SuiteSpec) -> dg.AssetCheckSpec:
 
 
 def run_suite_check(
-    frame: pl.DataFrame, spec: SuiteSpec, tables: Mapping[str, pl.DataFrame] | None = None
+    frame: pl.DataFrame,
+    spec: SuiteSpec,
+    tables: Mapping[str, pl.DataFrame] | None = None,
+    scope: str = ALL_ROWS,
 ) -> tuple[dg.AssetCheckResult, SuiteOutcome]:
     """Validate ``frame`` and report the outcome as a check result of the suite's severity, with
     the failed expectations and samples of the failing values as metadata."""
     started = time.perf_counter()
-    outcome = validate(frame, spec, tables)
+    outcome = validate(frame, spec, tables, scope)
     progress.info("validate: %s (%.2f s)", outcome.describe(), time.perf_counter() - started)
     return check_result(spec, [outcome]), outcome
 
@@ -60,6 +63,7 @@ def check_result(spec: SuiteSpec, outcomes: list[SuiteOutcome]) -> dg.AssetCheck
         description=outcome.describe(),
         metadata={
             "rows": rows,
+            "scope": outcome.scope,
             "batches": len(outcomes),
             "expectations": outcome.evaluated,
             "failed_expectations": len(outcome.failures),

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from expectations.suites import SuiteSpec
+from pipelines.core.build import ALL_ROWS
 
 # how many failing values each failed expectation reports
 SAMPLE_SIZE = 10
@@ -42,6 +43,8 @@ class SuiteOutcome:
     rows: int
     failures: list[FailedExpectation] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    # which rows were validated: all of them, or those an incremental build changed
+    scope: str = ALL_ROWS
 
     def as_record(self) -> dict[str, Any]:
         """The outcome as published with a release: summary, failures and the GX results
@@ -53,13 +56,15 @@ class SuiteOutcome:
             "success": self.success,
             "evaluated": self.evaluated,
             "rows": self.rows,
+            "scope": self.scope,
             "failures": [asdict(failure) for failure in self.failures],
             "great_expectations": gx_result,
         }
 
     def describe(self) -> str:
+        rows = f"{self.rows} rows" + ("" if self.scope == ALL_ROWS else f" ({self.scope})")
         if self.success:
-            return f"{self.suite}: {self.evaluated} expectations met on {self.rows} rows"
+            return f"{self.suite}: {self.evaluated} expectations met on {rows}"
         parts = [
             f"{f.expectation}({f.column or ''}): {f.unexpected_count} of {f.element_count}"
             f" unexpected, e.g. {f.sample[:3]}"
@@ -83,10 +88,14 @@ def prepare_frame(
 
 
 def validate(
-    frame: pl.DataFrame, spec: SuiteSpec, tables: Mapping[str, pl.DataFrame] | None = None
+    frame: pl.DataFrame,
+    spec: SuiteSpec,
+    tables: Mapping[str, pl.DataFrame] | None = None,
+    scope: str = ALL_ROWS,
 ) -> SuiteOutcome:
     """Validate ``frame`` against the suite of ``spec``; ``tables`` are the other tables of the
-    build, for suites whose rules cross tables (foreign keys)."""
+    build, for suites whose rules cross tables (foreign keys). ``scope`` says which rows of the
+    table ``frame`` holds, for the record."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -119,6 +128,7 @@ def validate(
         evaluated=len(result.results),
         rows=len(narrow),
         failures=failures,
+        scope=scope,
         raw=dict(result.to_json_dict()),  # type: ignore[arg-type]
     )
 

@@ -71,9 +71,6 @@ def main() -> None:
 )
 def build(full: bool) -> None:
     """Ingest new or changed files from the landing folder and publish the dataset."""
-    if full:
-        # read by the curation and warehouse steps of this process's run
-        os.environ["PAPERS_FULL_BUILD"] = "1"
     locations = _locations()
     paths = locations.paths
     _prepare_instance(paths)
@@ -84,17 +81,17 @@ def build(full: bool) -> None:
         with exclusive_build(paths.data_dir):
             _sync(locations, progress, "pull")
             # exits non-zero on a failed build, so nothing is pushed then
-            _build(paths, progress)
+            _build(paths, progress, full=full)
             _sync(locations, progress, "push")
     except BuildLocked as error:
         raise click.ClickException(str(error)) from None
 
 
-def _build(paths: Paths, progress: logging.Logger) -> None:
+def _build(paths: Paths, progress: logging.Logger, *, full: bool = False) -> None:
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.jobs import BUILD_JOB, PUBLISH_JOB
+    from pipelines.jobs import BUILD_JOB, FULL_BUILD_TAG, PUBLISH_JOB
     from pipelines.partitions import LISTING_FILES_PARTITION
     from pipelines.planning import plan_build
 
@@ -116,7 +113,7 @@ def _build(paths: Paths, progress: logging.Logger) -> None:
     job_name = BUILD_JOB if plan.pending else PUBLISH_JOB
     result = defs.resolve_job_def(job_name).execute_in_process(
         instance=instance,
-        tags=plan.run_tags,
+        tags={**plan.run_tags, **({FULL_BUILD_TAG: "true"} if full else {})},
         run_config={"loggers": {"run_log_file": {"config": {"path": str(log_path)}}}},
         raise_on_error=False,
     )

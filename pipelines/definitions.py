@@ -11,7 +11,7 @@ from assets.publish import release, warehouse
 from pipelines.jobs import build_dataset_job, fetch_daily_papers_job, publish_dataset_job
 from pipelines.resources import api_from_env, settings_from_env
 from pipelines.run_logs import run_log_file
-from pipelines.schedules import daily_fetch_schedule
+from pipelines.schedules import daily_fetch_schedule, weekly_full_build_schedule
 from pipelines.sensors import landing_folder_sensor
 
 defs = dg.Definitions(
@@ -25,7 +25,7 @@ defs = dg.Definitions(
     ],
     jobs=[build_dataset_job, publish_dataset_job, fetch_daily_papers_job],
     sensors=[landing_folder_sensor],
-    schedules=[daily_fetch_schedule],
+    schedules=[daily_fetch_schedule, weekly_full_build_schedule],
     resources={"settings": settings_from_env(), "huggingface": api_from_env()},
     loggers={"console": dg.colored_console_logger, "run_log_file": run_log_file},
 )

@@ -6,6 +6,10 @@ import dagster as dg
 
 from pipelines.partitions import listing_files_partitions
 
+# a run with this tag set to "true" curates every paper from the whole history, validates every
+# row and rebuilds the warehouse, instead of updating what the new files touch
+FULL_BUILD_TAG = "trending_papers/full_build"
+
 BUILD_JOB = "build_dataset"
 
 build_dataset_job = dg.define_asset_job(

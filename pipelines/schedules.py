@@ -1,8 +1,9 @@
-"""The daily schedule: fetch the latest listings; the landing-folder sensor then builds them."""
+"""The schedules: fetch the latest listings every day (the landing-folder sensor then builds
+them), and rebuild everything once a week."""
 
 import dagster as dg
 
-from pipelines.jobs import fetch_daily_papers_job
+from pipelines.jobs import FULL_BUILD_TAG, fetch_daily_papers_job, publish_dataset_job
 
 daily_fetch_schedule = dg.ScheduleDefinition(
     name="daily_fetch_schedule",
@@ -14,4 +15,17 @@ daily_fetch_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Fetches yesterday's and today's daily papers into the landing folder every "
     "morning; with the landing-folder sensor running, the new files are then built.",
+)
+
+weekly_full_build_schedule = dg.ScheduleDefinition(
+    name="weekly_full_build_schedule",
+    job=publish_dataset_job,
+    # Sunday night, before the daily fetch
+    cron_schedule="0 3 * * 0",
+    execution_timezone="UTC",
+    tags={FULL_BUILD_TAG: "true"},
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Once a week, curates every paper from the whole history, validates every row "
+    "and rebuilds the warehouse; daily builds only update what their new files touch. It "
+    "publishes the same data, so it makes no new release unless something was wrong.",
 )

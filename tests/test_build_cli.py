@@ -102,12 +102,18 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
         "curate: incremental: 1 changed files of 22; 1 papers of 381 curated again from 1 files"
     ) in daily.stdout
     assert "warehouse: updated" in daily.stdout
+    # validated: the rows of that paper, against the whole tables it refers to
+    assert (
+        "validate: observations.error: 6 expectations met on 1 rows "
+        "(the 1 papers curated again, of 381 rows)"
+    ) in daily.stdout
     # forced: everything curated and loaded again, the same tables, so no new release
     forced = run_build(tmp_paths, "--full")
     assert forced.returncode == 0, forced.stderr
     assert "curate: full: every paper curated from the whole history" in forced.stdout
     assert "release: " in forced.stdout and " unchanged" in forced.stdout
     assert "warehouse: rebuilt" in forced.stdout
+    assert "validate: observations.error: 6 expectations met on 381 rows" in forced.stdout
 
 
 def test_a_listing_dated_years_ahead_publishes_with_a_warning(tmp_paths: Paths) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -91,6 +92,13 @@ def test_jobs_sensor_and_workspace() -> None:
     assert defs.resolve_job_def("fetch_daily_papers") is not None
     schedule = defs.resolve_schedule_def("daily_fetch_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    # once a week, everything again: the same data, checked from scratch
+    weekly = defs.resolve_schedule_def("weekly_full_build_schedule")
+    assert weekly.job_name == "publish_dataset"
+    assert weekly.default_status == dg.DefaultScheduleStatus.STOPPED
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 6, 3, 0))
+    requests = weekly.evaluate_tick(context).run_requests or []
+    assert [request.tags.get("trending_papers/full_build") for request in requests] == ["true"]
     sensor = defs.resolve_sensor_def("landing_folder_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     workspace = (REPO / "workspace.yaml").read_text()

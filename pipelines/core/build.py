@@ -101,6 +101,8 @@ INGEST_BATCH_BYTES = 64 * 1024 * 1024
 # the suites' results of the last validated build, published with the release
 VALIDATION_FILE = "validation.json"
 
+# the scope of a validation of every row of a table
+ALL_ROWS = "all rows"
 # every table of the data dictionary is published, in its order
 PUBLISHED_TABLES = tuple(TABLES)
 
@@ -263,6 +265,24 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     return curation
 
 
+def rows_to_validate(curation: Curation, table: str) -> tuple[pl.DataFrame, str]:
+    """The rows of ``table`` a build validates, and what they are.
+
+    After an incremental build, the rows of the papers it curated again: every other row is
+    the row the previous build validated. Each key of a paper table holds its paper's id, and
+    each row refers only to its own paper (foreign keys, claim spans, repository counts), so
+    no unchanged row can newly repeat a key or lose its paper; the suites still read the whole
+    tables they refer to. The file tables are small and validated whole, as is everything after
+    a full build.
+    """
+    frame = curation.tables[table]
+    if curation.increment is None or table not in CURATED_ORDER:
+        return frame, ALL_ROWS
+    papers = curation.increment.papers
+    changed = frame.join(papers, on="paper_id", how="semi", maintain_order="left")
+    return changed, f"the {papers.height:,} papers curated again, of {frame.height:,} rows"
+
+
 def describe_curation(curation: Curation) -> str:
     """How a build curated: everything, or which part of the history again."""
     if curation.increment is None:
@@ -397,9 +417,9 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
     return release
 
 
-def load_warehouse(paths: Paths, release: PublishedRelease) -> WarehouseLoad:
+def load_warehouse(paths: Paths, release: PublishedRelease, *, full: bool = False) -> WarehouseLoad:
     """Bring the DuckDB file to ``release``: updated with the release diff when it holds the
-    release the diff is against, in the same layout; rebuilt otherwise or when
+    release the diff is against, in the same layout; rebuilt otherwise or when ``full`` or
     ``PAPERS_FULL_BUILD`` asks; left as it is when it already holds ``release``."""
     manifest = release.manifest
     table_files = {
@@ -415,7 +435,7 @@ def load_warehouse(paths: Paths, release: PublishedRelease) -> WarehouseLoad:
     }
     schemas = {name: info["schema"] for name, info in manifest["tables"].items()}
     stamp = (release.release_id, layout_fingerprint(schemas, comments))
-    held = None if full_build_requested() else held_release(paths.warehouse_path)
+    held = None if full or full_build_requested() else held_release(paths.warehouse_path)
     base = manifest.get("diff_base")
     if held == stamp:
         load = WarehouseLoad("unchanged", warehouse_counts(paths.warehouse_path, list(table_files)))

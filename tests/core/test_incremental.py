@@ -12,11 +12,26 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.build import PUBLISHED_TABLES, build_everything, curate_store, read_curated
+from pipelines.core.build import (
+    PUBLISHED_TABLES,
+    build_everything,
+    curate_store,
+    finish_ingest,
+    judge_run,
+    parse_files,
+    read_curated,
+    rows_to_validate,
+    snapshot_files,
+    store_files,
+)
 from pipelines.core.curate.incremental import changed_files
+from pipelines.core.ingest.entries import IngestOptions
+from pipelines.core.ingest.landing import scan_landing
+from pipelines.core.ingest.store import pending_files
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import latest_release
 from pipelines.core.publish.warehouse import held_release
+from tests.conftest import copy_sample
 
 API = "hf-daily-api"
 CAPTURES = "trending-page"
@@ -206,3 +221,33 @@ def test_changed_files_are_the_new_the_stored_again_the_moved_and_the_gone() -> 
          "status": ["duplicate", "ingested", "quarantined", "ingested"]}
     )  # fmt: skip
     assert changed_files(before, after) == ["a", "b", "c", "e"]
+
+
+def _ingest_landed(paths: Paths) -> None:
+    """Ingest the new landed files, as a build's first steps do, without curating."""
+    landed, _ = scan_landing(paths.landing_dir)
+    raw = snapshot_files(paths, [item for item, _ in pending_files(paths, landed)])
+    parsed = parse_files(paths, raw, IngestOptions())
+    finish_ingest(paths, judge_run(parsed), store_files(paths, parsed))
+
+
+def test_an_incremental_build_validates_the_rows_of_the_papers_it_curated_again(
+    tmp_paths: Paths,
+) -> None:
+    copy_sample(tmp_paths.landing_dir)
+    build_everything(tmp_paths)
+    late = [{"paper": {"id": "2407.99999", "title": "A Paper Listed Late", "upvotes": 1}}]
+    _land(tmp_paths, f"{API}/late.json", json.dumps(late))
+    _ingest_landed(tmp_paths)
+    curation = curate_store(tmp_paths)
+    papers, scope = rows_to_validate(curation, "papers")
+    assert papers["paper_id"].to_list() == ["2407.99999"]
+    assert scope == "the 1 papers curated again, of 381 rows"
+    aliases, _ = rows_to_validate(curation, "paper_aliases")
+    assert set(aliases["paper_id"]) == {"2407.99999"}
+    # the file tables are small: validated whole
+    files, scope = rows_to_validate(curation, "listing_files")
+    assert files.equals(curation.tables["listing_files"]) and scope == "all rows"
+    # a full curation validates every row
+    full = curate_store(tmp_paths, full=True)
+    assert rows_to_validate(full, "papers")[0].equals(full.tables["papers"])
