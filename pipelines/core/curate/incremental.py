@@ -16,7 +16,8 @@ papers to curate again are exactly
 - the papers, before and after, of every entry whose paper changed.
 
 Their entries, read from the files that hold them, are curated as in a full build with the
-resolution of the whole history; their old rows are replaced in every table. Since the other
+resolution of the whole history; their old rows are replaced in every table, which is then put
+in the published order like a full build's. Since the other
 papers' entries are the same and resolve to the same papers, their rows are the same, and the
 spliced tables equal the tables of a full build, row for row and in the same order
 (``tests/core/test_incremental.py`` builds a month day by day against one full build).
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.core.curate.model import ENTRY_KEY, CuratedTables, in_order, resolve_paper_ids
+from pipelines.core.curate.model import ENTRY_KEY, CuratedTables, resolve_paper_ids
 
 # what the state holds of each kept entry: enough to resolve it again without its text
 STATE_ENTRY_COLUMNS = [*ENTRY_KEY, "arxiv_id", "title_key"]
@@ -128,12 +129,12 @@ def plan_increment(
 def splice(
     previous: Mapping[str, pl.DataFrame], fresh: CuratedTables, papers: pl.DataFrame
 ) -> dict[str, pl.DataFrame]:
-    """The previous paper tables with the rows of ``papers`` replaced by ``fresh`` ones, each
-    in the order a full build gives it."""
+    """The previous paper tables with the rows of ``papers`` replaced by ``fresh`` ones (the
+    caller puts the rows in the published order, as after a full curation)."""
     spliced = {}
     for name, rows in fresh.as_dict().items():
         kept = previous[name].join(papers, on="paper_id", how="anti")
-        spliced[name] = in_order(name, pl.concat([kept, rows.select(kept.columns)]))
+        spliced[name] = pl.concat([kept, rows.select(kept.columns)])
     return spliced
 
 
