@@ -22,12 +22,11 @@ from pipelines.core.ops.locking import crash_point
 from pipelines.core.publish.parts import (
     WHOLE,
     Part,
-    described,
     paper_parts,
     part_file,
     split,
 )
-from pipelines.core.publish.release import write_table
+from pipelines.core.publish.release import write_part
 
 CODE_VERSION_FILE = "CODE_VERSION"
 PARTS_FILE = "parts.json"
@@ -70,12 +69,7 @@ def store_tables(
             if wanted is not None and label not in wanted and label in kept:
                 parts.append(kept[label])
                 continue
-            path = folder / part_file(name, label)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            write_table(rows, temporary)
-            os.replace(temporary, path)
-            parts.append(described(name, label, path))
+            parts.append(write_part(name, label, rows, folder))
             crash_point("curate:table-written")
         _remove_parts_except(folder / name, {part.label for part in parts})
         written[name] = parts

@@ -9,7 +9,7 @@ earlier months are byte for byte the same, and a release shares them with the pr
 ``repairs``) are small and held in one part, ``all``.
 
 A table is the concatenation of its parts in the order of their labels, each part in the
-table's key order; every part file is written by ``release.write_table``, so the same rows give
+table's key order; every part file is written by ``release.write_part``, so the same rows give
 the same bytes whichever build wrote them.
 """
 

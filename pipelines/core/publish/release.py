@@ -256,12 +256,20 @@ def _write_parts(tables: Mapping[str, pl.DataFrame], folder: Path) -> dict[str, 
         pieces = split(name, frame, labels) if labels is not None else {WHOLE: frame}
         written[name] = []
         for label, rows in sorted(pieces.items()):
-            path = folder / part_file(name, label)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_table(rows, path)
-            written[name].append(described(name, label, path))
+            written[name].append(write_part(name, label, rows, folder))
             crash_point("release:table-written")
     return written
+
+
+def write_part(table: str, label: str, rows: pl.DataFrame, folder: Path) -> Part:
+    """Write one part of a table under ``folder`` (a hidden temporary name, then renamed, so a
+    reader never sees half a part) and describe it for the manifest."""
+    path = folder / part_file(table, label)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    write_table(rows, temporary)
+    os.replace(temporary, path)
+    return described(table, label, path)
 
 
 def _table_entry(name: str, parts: Sequence[Part]) -> dict[str, Any]:
