@@ -31,8 +31,6 @@ from pipelines.core.curate.model import CURATED_ORDER
 # the part of a table that is not split, and of papers listed without a date
 WHOLE = "all"
 UNDATED = "undated"
-# the tables split by their papers' first listing month, and the order of rows within a part
-PAPER_TABLE_ORDER = CURATED_ORDER
 _PART = "__part"
 
 
@@ -76,9 +74,9 @@ def paper_parts(papers: pl.DataFrame) -> pl.DataFrame:
 def in_part_order(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
     """``frame`` in the published order: by part, then by the table's order within a part
     (tables that are not split keep their order)."""
-    if table not in PAPER_TABLE_ORDER:
+    if table not in CURATED_ORDER:
         return frame
-    columns, nulls_last = PAPER_TABLE_ORDER[table]
+    columns, nulls_last = CURATED_ORDER[table]
     return (
         frame.join(parts, on="paper_id", how="left", maintain_order="left")
         .sort([_PART, *columns], nulls_last=nulls_last)
@@ -88,7 +86,7 @@ def in_part_order(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.Da
 
 def split(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The rows of each part of ``table`` (``frame`` in :func:`in_part_order`), by label."""
-    if table not in PAPER_TABLE_ORDER or frame.is_empty():
+    if table not in CURATED_ORDER or frame.is_empty():
         return {WHOLE: frame}
     labelled = frame.join(parts, on="paper_id", how="left", maintain_order="left")
     return {
