@@ -14,6 +14,7 @@ import pytest
 from pipelines.core.build import build_everything
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish import release as release_module
+from pipelines.core.publish.parts import changed_part_files, manifest_parts, sha256_file
 from pipelines.core.publish.release import (
     LATEST,
     MANIFEST,
@@ -313,3 +314,19 @@ def test_a_new_release_shares_the_parts_that_did_not_change(built: Paths) -> Non
     # the earlier release is whole and unchanged
     assert verify_release(first) == []
     assert _digests(first) == before
+
+
+def test_a_release_made_before_parts_reads_as_one_part_per_table(tmp_path: Path) -> None:
+    # the layout of releases published before tables were split: one file per table
+    write_table(pl.DataFrame({"paper_id": ["a", "b"]}), tmp_path / "papers.parquet")
+    digest = sha256_file(tmp_path / "papers.parquet")
+    size = (tmp_path / "papers.parquet").stat().st_size
+    entry = {"file": "papers.parquet", "rows": 2, "bytes": size, "sha256": digest}
+    (tmp_path / MANIFEST).write_text(json.dumps({"tables": {"papers": {**entry, "schema": []}}}))
+    assert manifest_parts(entry) == [entry]
+    assert verify_release(tmp_path) == []
+    parted = {"parts": [{**entry, "file": "papers/2024-05.parquet"}], "rows": 2}
+    # against a release in parts, its one file differs from every part: the diff reads both
+    assert changed_part_files({"papers": entry}, {"papers": parted}) == {
+        "papers": (["papers.parquet"], ["papers/2024-05.parquet"])
+    }
