@@ -39,6 +39,7 @@ from pipelines.core.curate.stored import (
     read_parts,
     read_state,
     read_table,
+    read_table_parts,
     store_tables,
     written_by,
 )
@@ -242,16 +243,12 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     changed_parts = None
     if previous is None:
         tables, state, increment = _curate_everything(paths, records, files_now)
+        # the published order: by part, then by key within a part
+        parts = paper_parts(tables["papers"])
+        tables = {name: in_part_order(name, frame, parts) for name, frame in tables.items()}
     else:
-        tables, state, increment = _curate_increment(paths, records, files_now, *previous)
-        # a paper's rows lie in its part in every table: before the change and after it
-        labels = labels_of(previous[1]["papers"], increment.papers) | labels_of(
-            tables["papers"], increment.papers
-        )
+        tables, state, increment, labels = _curate_increment(paths, records, files_now, *previous)
         changed_parts = {name: labels for name in CURATED_ORDER}
-    # the published order: by part, then by key within a part
-    parts = paper_parts(tables["papers"])
-    tables = {name: in_part_order(name, frame, parts) for name, frame in tables.items()}
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
@@ -310,8 +307,11 @@ def _curate_increment(
     records: Sequence[FileRecord],
     files_now: pl.DataFrame,
     state: CurationState,
-    previous_tables: dict[str, pl.DataFrame],
-) -> tuple[dict[str, pl.DataFrame], CurationState, Increment]:
+    previous_parts: dict[str, dict[str, pl.DataFrame]],
+) -> tuple[dict[str, pl.DataFrame], CurationState, Increment, set[str]]:
+    """The tables with the papers the changed files touch curated again, and the labels of the
+    parts that hold them, before the change and after it (a paper's rows lie in its part in
+    every table)."""
     by_key = {record.file_key: record for record in records}
     changed = changed_files(state.files, files_now)
     changed_entries = (
@@ -320,11 +320,12 @@ def _curate_increment(
         .collect()
     )
     increment = plan_increment(state, files_now, changed, changed_entries)
-    if increment.papers.is_empty():
-        return dict(previous_tables), increment.state, increment
     entries = scan_entries(paths, [by_key[key] for key in increment.files_to_read])
     fresh = curate(entries, resolution=increment.resolution)
-    return splice(previous_tables, fresh, increment.papers), increment.state, increment
+    before = pl.concat(list(previous_parts["papers"].values()))
+    labels = labels_of(before, increment.papers) | labels_of(fresh.papers, increment.papers)
+    tables = splice(previous_parts, fresh, increment.papers, labels)
+    return tables, increment.state, increment, labels
 
 
 def full_build_requested() -> bool:
@@ -332,17 +333,19 @@ def full_build_requested() -> bool:
     return os.environ.get("PAPERS_FULL_BUILD", "").strip().lower() in {"1", "true", "yes"}
 
 
-def _previous_curation(paths: Paths) -> tuple[CurationState, dict[str, pl.DataFrame]] | None:
-    """The state and paper tables the previous build of the same code left, or None (then
-    everything is curated): none yet, another code version, or a file unreadable."""
+def _previous_curation(
+    paths: Paths,
+) -> tuple[CurationState, dict[str, dict[str, pl.DataFrame]]] | None:
+    """The state and the paper tables (by part) the previous build of the same code left, or
+    None (then everything is curated): none yet, another code version, or a file unreadable."""
     if not written_by(paths.curated_dir, code_version()):
         return None
     try:
         state = read_state(paths.curated_dir)
-        tables = {name: read_table(paths.curated_dir, name) for name in CURATED_ORDER}
+        parts = {name: read_table_parts(paths.curated_dir, name) for name in CURATED_ORDER}
     except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
         return None
-    return state, tables
+    return state, parts
 
 
 def _previous_build(paths: Paths) -> PreviousBuild | None:

@@ -16,10 +16,10 @@ papers to curate again are exactly
 - the papers, before and after, of every entry whose paper changed.
 
 Their entries, read from the files that hold them, are curated as in a full build with the
-resolution of the whole history; their old rows are replaced in every table, which is then put
-in the published order like a full build's. Since the other
-papers' entries are the same and resolve to the same papers, their rows are the same, and the
-spliced tables equal the tables of a full build, row for row and in the same order
+resolution of the whole history; their old rows are replaced in the parts that held them and in
+the parts that hold them now (``publish/parts.py``), each part sorted as a full build sorts it.
+Since the other papers' entries are the same and resolve to the same papers, their rows are the
+same, and the spliced tables equal the tables of a full build, row for row and in the same order
 (``tests/core/test_incremental.py`` builds a month day by day against one full build).
 """
 
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from pipelines.core.curate.model import ENTRY_KEY, CuratedTables, resolve_paper_ids
+from pipelines.core.curate.model import ENTRY_KEY, CuratedTables, in_order, resolve_paper_ids
+from pipelines.core.publish.parts import paper_parts, split
 
 # what the state holds of each kept entry: enough to resolve it again without its text
 STATE_ENTRY_COLUMNS = [*ENTRY_KEY, "arxiv_id", "title_key"]
@@ -127,14 +128,33 @@ def plan_increment(
 
 
 def splice(
-    previous: Mapping[str, pl.DataFrame], fresh: CuratedTables, papers: pl.DataFrame
+    previous: Mapping[str, Mapping[str, pl.DataFrame]],
+    fresh: CuratedTables,
+    papers: pl.DataFrame,
+    labels: set[str],
 ) -> dict[str, pl.DataFrame]:
-    """The previous paper tables with the rows of ``papers`` replaced by ``fresh`` ones (the
-    caller puts the rows in the published order, as after a full curation)."""
+    """The previous paper tables, given by part, with the rows of ``papers`` replaced by
+    ``fresh`` ones, in the published order.
+
+    Only the parts ``labels`` (those of ``papers`` before and after the change) are touched and
+    sorted: every other part is the previous one as it is, already in order.
+    """
+    fresh_labels = paper_parts(fresh.papers)
     spliced = {}
     for name, rows in fresh.as_dict().items():
-        kept = previous[name].join(papers, on="paper_id", how="anti")
-        spliced[name] = pl.concat([kept, rows.select(kept.columns)])
+        parts = dict(previous[name])
+        columns = next(iter(parts.values())).columns if parts else rows.columns
+        new_rows = {} if rows.is_empty() else split(name, rows, fresh_labels)
+        for label in labels:
+            pieces = []
+            if label in parts:
+                pieces.append(parts[label].join(papers, on="paper_id", how="anti"))
+            if label in new_rows:
+                pieces.append(new_rows[label].select(columns))
+            parts[label] = in_order(name, pl.concat(pieces)) if pieces else rows.clear()
+        # a table with no row has one empty part (``WHOLE``); parts left empty are gone
+        kept = [parts[label] for label in sorted(parts) if parts[label].height]
+        spliced[name] = pl.concat(kept) if kept else rows.clear().select(columns)
     return spliced
 
 

@@ -58,21 +58,23 @@ def store_tables(
     for name, frame in tables.items():
         # a table of the layout before parts
         (folder / f"{name}.parquet").unlink(missing_ok=True)
+        wanted = (changed_parts or {}).get(name)
+        # the parts that stay as they are (an empty table's one empty part never does)
+        kept = [
+            part
+            for label, part in known.get(name, {}).items()
+            if wanted is not None and label not in wanted and part.rows
+        ]
         if labels_of_papers is None:
             pieces = {WHOLE: frame}
         else:
-            pieces = split(name, frame, labels_of_papers)
-        wanted = (changed_parts or {}).get(name)
-        kept = known.get(name, {})
-        parts = []
+            pieces = split(name, frame, labels_of_papers, only=wanted if kept else None)
+        parts = list(kept)
         for label, rows in sorted(pieces.items()):
-            if wanted is not None and label not in wanted and label in kept:
-                parts.append(kept[label])
-                continue
             parts.append(write_part(name, label, rows, folder))
             crash_point("curate:table-written")
         _remove_parts_except(folder / name, {part.label for part in parts})
-        written[name] = parts
+        written[name] = sorted(parts, key=lambda part: part.label)
     for name, frame in ((STATE_ENTRIES, state.entries), (STATE_FILES, state.files)):
         temporary = folder / f".{name}.parquet.tmp"
         # read back by the next build only: the fastest zstd level (a million entries on stress)
@@ -102,6 +104,11 @@ def read_table(folder: Path, name: str) -> pl.DataFrame:
     """A curated table: its parts in order."""
     parts = read_parts(folder)[name]
     return pl.read_parquet([parts[label].path for label in sorted(parts)])
+
+
+def read_table_parts(folder: Path, name: str) -> dict[str, pl.DataFrame]:
+    """A curated table's parts, by label."""
+    return {label: pl.read_parquet(part.path) for label, part in read_parts(folder)[name].items()}
 
 
 def read_state(folder: Path) -> CurationState:

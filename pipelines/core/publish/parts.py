@@ -84,11 +84,18 @@ def in_part_order(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.Da
     )
 
 
-def split(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The rows of each part of ``table`` (``frame`` in :func:`in_part_order`), by label."""
+def split(
+    table: str, frame: pl.DataFrame, parts: pl.DataFrame, only: set[str] | None = None
+) -> dict[str, pl.DataFrame]:
+    """The rows of each part of ``table`` (``frame`` in :func:`in_part_order`), by label; with
+    ``only``, of those parts alone (the rest of the table is not copied)."""
     if table not in CURATED_ORDER or frame.is_empty():
         return {WHOLE: frame}
-    labelled = frame.join(parts, on="paper_id", how="left", maintain_order="left")
+    if only is not None:
+        parts = parts.filter(pl.col(_PART).is_in(sorted(only)))
+    labelled = frame.join(
+        parts, on="paper_id", how="left" if only is None else "inner", maintain_order="left"
+    )
     return {
         str(label): rows.drop(_PART)
         for (label,), rows in labelled.partition_by(
