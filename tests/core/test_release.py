@@ -12,9 +12,10 @@ import polars as pl
 import pytest
 
 from pipelines.core.build import build_everything
+from pipelines.core.ingest.landing import sha256_file
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish import release as release_module
-from pipelines.core.publish.parts import changed_part_files, manifest_parts, sha256_file
+from pipelines.core.publish.parts import changed_part_files, manifest_parts
 from pipelines.core.publish.release import (
     LATEST,
     MANIFEST,

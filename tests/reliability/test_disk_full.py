@@ -104,11 +104,11 @@ def test_an_enospc_while_writing_a_release_publishes_nothing(
     # the release copies (or shares) the curated parts it publishes
     original = release_module.share_or_copy
 
-    def fails_on_the_third_part(source: Path, shared: Path | None, path: Path) -> bool:
+    def fails_on_the_third_part(source: Path, shared: Path | None, path: Path) -> None:
         written.append(path)
         if len(written) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        return original(source, shared, path)
+        original(source, shared, path)
 
     monkeypatch.setattr(release_module, "share_or_copy", fails_on_the_third_part)
     with pytest.raises(OSError, match="No space left on device"):

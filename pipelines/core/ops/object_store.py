@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.core.ingest.landing import sha256_file
+
 # boto3 clients are generated at run time; without the (optional) type stubs they are untyped
 S3Client = Any
 
@@ -514,14 +516,6 @@ class Mirror:
         temporary = self.index_path.with_name(f"{self.index_path.name}.{os.getpid()}.tmp")
         temporary.write_text(json.dumps(document, sort_keys=True), encoding="utf-8")
         os.replace(temporary, self.index_path)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _md5_file(path: Path) -> str:

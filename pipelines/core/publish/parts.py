@@ -15,7 +15,6 @@ the same bytes whichever build wrote them.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from pipelines.core.curate.model import CURATED_ORDER
+from pipelines.core.ingest.landing import sha256_file
 
 # the part of a table that is not split, and of papers listed without a date
 WHOLE = "all"
@@ -116,14 +116,6 @@ def described(table: str, label: str, path: Path) -> Part:
     return Part(table, label, path, rows, path.stat().st_size, sha256_file(path))
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def manifest_parts(info: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The part entries of a table in a manifest; a release made before parts existed has one
     file per table, read as a single part."""
@@ -134,20 +126,19 @@ def manifest_parts(info: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{key: info[key] for key in ("file", "rows", "bytes", "sha256") if key in info}]
 
 
-def share_or_copy(source: Path, shared: Path | None, target: Path) -> bool:
+def share_or_copy(source: Path, shared: Path | None, target: Path) -> None:
     """Put a part at ``target``: a hard link to ``shared`` (the same bytes in an earlier
-    release) when given and possible, else a synced copy of ``source``. True when linked."""
+    release) when given and possible, else a synced copy of ``source``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if shared is not None:
         try:
             os.link(shared, target)
-            return True
+            return
         except OSError:
             pass  # another file system, or links not allowed: copy
     shutil.copyfile(source, target)
     with target.open("rb") as handle:
         os.fsync(handle.fileno())
-    return False
 
 
 def changed_part_files(

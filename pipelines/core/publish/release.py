@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipelines.core.ingest.landing import sha256_file
 from pipelines.core.ops.locking import crash_point
 from pipelines.core.publish.card import cleaning_counts, dataset_card
 from pipelines.core.publish.catalog import TABLES
@@ -38,7 +39,6 @@ from pipelines.core.publish.parts import (
     manifest_parts,
     paper_parts,
     part_file,
-    sha256_file,
     share_or_copy,
     split,
     table_glob,
