@@ -54,13 +54,14 @@ from pipelines.core.ingest.store import (
     load_file_records,
     next_ingest_sequence,
     pending_files,
+    prune_batches,
     read_snapshot,
     rejects_table,
     remove_leftovers,
     repairs_table,
     scan_entries,
     snapshot_landed,
-    store_parsed,
+    store_batch,
     with_duplicates_marked,
     write_ingest_records,
 )
@@ -181,8 +182,8 @@ def parse_files(
 def store_files(
     paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int | None = None
 ) -> list[FileRecord]:
-    """Store parsed files, numbered in ingest order from ``first_sequence``; they count as
-    ingested once :func:`finish_ingest` records them.
+    """Store a batch of parsed files, numbered in ingest order from ``first_sequence``; they
+    count as ingested once :func:`finish_ingest` records them.
 
     A build storing several batches passes the running number: finding the next one reads every
     ingest record, which costs once per build, not once per batch.
@@ -190,7 +191,7 @@ def store_files(
     remove_leftovers(paths.ingest_dir)
     remove_leftovers(paths.snapshots_dir)
     first = next_ingest_sequence(paths) if first_sequence is None else first_sequence
-    return [store_parsed(paths, item, first + index) for index, item in enumerate(parsed)]
+    return store_batch(paths, parsed, first) if parsed else []
 
 
 class BuildBlocked(RuntimeError):
@@ -212,7 +213,9 @@ def judge_run(parsed: Sequence[ParsedFile]) -> RunVerdict:
 def finish_ingest(paths: Paths, verdict: RunVerdict, records: Sequence[FileRecord]) -> None:
     """Record a run's files as ingested, unless its verdict blocks it."""
     if not verdict.blocked:
+        before = load_file_records(paths)
         write_ingest_records(paths, records)
+        prune_batches(paths, before, records)
 
 
 @dataclass(frozen=True)

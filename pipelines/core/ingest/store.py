@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -31,6 +32,10 @@ from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
 INGESTED = "ingested"
 QUARANTINED = "quarantined"
 DUPLICATE = "duplicate"
+# the folder of the ingest store that holds one set of Parquet files per ingest batch
+BATCH_FOLDER = "batches"
+# how long a batch that no record names is kept (see prune_batches)
+ORPHAN_BATCH_HOURS = 24
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class FileRecord:
     # the landed file's stat signature when it was read: a build plans without reading a file
     # whose signature is unchanged
     stat_signature: str | None = None
+    # the ingest batch that holds the file's entries, rejects and repairs (store_batch); None:
+    # stored before batches, in files of its own (``<storage stem>.entries.parquet``)
+    stored_in: str | None = None
 
     @property
     def accounted(self) -> bool:
@@ -124,47 +132,68 @@ def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
     return (paths.data_dir / record.snapshot).read_bytes()
 
 
-def store_parsed(paths: Paths, parsed: ParsedFile, ingest_sequence: int = 0) -> FileRecord:
-    """Persist a parsed file's entries, rejects and repairs; quarantine an unreadable file.
+def store_batch(
+    paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int
+) -> list[FileRecord]:
+    """Persist a batch of parsed files, numbered in ingest order from ``first_sequence``.
 
-    The file counts as ingested only once its record is written (:func:`write_ingest_records`),
-    which a run does when every file of it is stored and its rejects did not block it.
+    The batch's entries, rejects and repairs go to one Parquet file each
+    (``ingest/batches/<first_sequence>.entries.parquet``): a write per batch, not per file, which
+    on a history of small daily files was most of the cost of storing them. Each file's record
+    names its batch. Unreadable files are quarantined. The files count as ingested only once their
+    records are written (:func:`write_ingest_records`), which a run does when every file of it is
+    stored and its rejects did not block it.
     """
-    stem = storage_stem(parsed.file_key)
-    paths.ingest_dir.mkdir(parents=True, exist_ok=True)
-    _write_parquet_atomically(parsed.entries, paths.ingest_dir / f"{stem}.entries.parquet")
-    # most files reject and repair nothing: no file is written then (a write less per landed
-    # file), and those of an earlier version of the same file are gone
-    for suffix, frame in (("rejects", parsed.rejects), ("repairs", parsed.repairs)):
-        path = paths.ingest_dir / f"{stem}.{suffix}.parquet"
-        if frame.height:
+    # named by its first ingest number (batches list in the order they were stored) and by what
+    # it holds: two runs ingesting at once (a backfill beside the daily run) never write the same
+    # batch, unless they read the same bytes, which then give the same batch
+    held = [f"{PARSER_VERSION}", *(f"{item.file_key}\t{item.sha256}" for item in parsed)]
+    batch = f"{first_sequence:09d}-" + sha256_hex("\n".join(held).encode())[:16]
+    folder = paths.ingest_dir / BATCH_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = {
+        "entries": (ENTRY_SCHEMA, [item.entries for item in parsed]),
+        "rejects": (REJECT_SCHEMA, [item.rejects for item in parsed]),
+        "repairs": (REPAIR_SCHEMA, [item.repairs for item in parsed]),
+    }
+    for suffix, (schema, frames) in stored.items():
+        frame = pl.concat([pl.DataFrame(schema=schema), *frames])
+        path = folder / f"{batch}.{suffix}.parquet"
+        # the entries file is always written (an ingested file may list nothing); most batches
+        # reject and repair nothing, and no file is written for that
+        if frame.height or suffix == "entries":
             _write_parquet_atomically(frame, path)
         else:
             path.unlink(missing_ok=True)
     crash_point("ingest:entries-written")
-    status = INGESTED if parsed.file_error is None else QUARANTINED
-    if parsed.file_error is not None:
-        _quarantine(paths, parsed)
-    else:
-        # a file that was quarantined before and now reads well leaves the quarantine
-        shutil.rmtree(paths.quarantine_dir / stem, ignore_errors=True)
-    record = FileRecord(
-        file_key=parsed.file_key,
-        sha256=parsed.sha256,
-        size=parsed.size,
-        source_format=parsed.source_format,
-        page_kind=parsed.page_kind,
-        status=status,
-        reason=parsed.file_error,
-        entries_read=parsed.entries_read,
-        entries_kept=parsed.entries.height,
-        entries_rejected=parsed.entry_rejects,
-        licence=parsed.licence,
-        ingest_sequence=ingest_sequence,
-        parser_version=PARSER_VERSION,
-        stat_signature=parsed.stat_signature,
-    )
-    return record
+    records = []
+    for offset, item in enumerate(parsed):
+        status = INGESTED if item.file_error is None else QUARANTINED
+        if item.file_error is not None:
+            _quarantine(paths, item)
+        else:
+            # a file that was quarantined before and now reads well leaves the quarantine
+            shutil.rmtree(paths.quarantine_dir / storage_stem(item.file_key), ignore_errors=True)
+        records.append(
+            FileRecord(
+                file_key=item.file_key,
+                sha256=item.sha256,
+                size=item.size,
+                source_format=item.source_format,
+                page_kind=item.page_kind,
+                status=status,
+                reason=item.file_error,
+                entries_read=item.entries_read,
+                entries_kept=item.entries.height,
+                entries_rejected=item.entry_rejects,
+                licence=item.licence,
+                ingest_sequence=first_sequence + offset,
+                parser_version=PARSER_VERSION,
+                stat_signature=item.stat_signature,
+                stored_in=batch,
+            )
+        )
+    return records
 
 
 def write_ingest_records(paths: Paths, records: Iterable[FileRecord]) -> None:
@@ -268,14 +297,86 @@ def listing_files_table(records: Sequence[FileRecord]) -> pl.DataFrame:
 
 def scan_entries(paths: Paths, records: Sequence[FileRecord]) -> pl.LazyFrame:
     """All kept entries of the files that were ingested (not quarantined, not duplicates)."""
-    files = [
-        paths.ingest_dir / f"{storage_stem(record.file_key)}.entries.parquet"
-        for record in records
-        if record.status == INGESTED
+    scans = _stored_scans(paths, [r for r in records if r.status == INGESTED], "entries")
+    return pl.concat(scans) if scans else pl.LazyFrame(schema=ENTRY_SCHEMA)
+
+
+def _stored_scans(
+    paths: Paths, records: Sequence[FileRecord], suffix: str, *, missing_ok: bool = False
+) -> list[pl.LazyFrame]:
+    """The stored ``suffix`` rows (entries, rejects or repairs) of ``records``, a scan per
+    batch, in the order the batches were stored.
+
+    A batch may still hold rows of files that were stored again in a later batch (or of a run
+    that stopped before recording them): only the rows of the files whose record names the batch
+    are read from it. ``missing_ok`` skips a file that is not there (a batch rejected nothing).
+    """
+    keys_in: dict[str, list[str]] = {}
+    own_files = []
+    for record in records:
+        if record.stored_in is None:
+            own_files.append(paths.ingest_dir / f"{storage_stem(record.file_key)}.{suffix}.parquet")
+        else:
+            keys_in.setdefault(record.stored_in, []).append(record.file_key)
+    batches = [
+        (paths.ingest_dir / BATCH_FOLDER / f"{batch}.{suffix}.parquet", keys)
+        for batch, keys in sorted(keys_in.items())
     ]
-    if not files:
-        return pl.LazyFrame(schema=ENTRY_SCHEMA)
-    return pl.scan_parquet(files)
+    if missing_ok:
+        own_files = [path for path in own_files if path.exists()]
+        batches = [(path, keys) for path, keys in batches if path.exists()]
+    # files of their own may come from earlier versions of the store, each with its schema
+    scans = [pl.scan_parquet(path) for path in own_files]
+    scans += [
+        pl.scan_parquet(path).filter(pl.col("source_file").is_in(pl.Series(keys, dtype=pl.String)))
+        for path, keys in batches
+    ]
+    return scans
+
+
+def prune_batches(
+    paths: Paths, before: Sequence[FileRecord], recorded: Sequence[FileRecord]
+) -> None:
+    """Remove what no record reads any more, once ``recorded`` replaced records of ``before``.
+
+    A batch goes when none of its files' records names it any more: at once when this run
+    stored its files again, after ``ORPHAN_BATCH_HOURS`` when no record ever named it (its run
+    was blocked or stopped; meanwhile ``inspect`` shows its rejects, and a run still ingesting
+    beside this one has time to record its batches). A file stored before batches loses its files
+    of its own once it is stored in a batch.
+    """
+    latest = {record.file_key: record for record in before}
+    latest.update((record.file_key, record) for record in recorded)
+    referenced = {record.stored_in for record in latest.values()}
+    stored_again = {record.file_key for record in recorded}
+    replaced = {r.stored_in for r in before if r.file_key in stored_again} - referenced
+    folder = paths.ingest_dir / BATCH_FOLDER
+    oldest_kept = time.time() - ORPHAN_BATCH_HOURS * 3600
+    for path in folder.glob("*.parquet") if folder.is_dir() else ():
+        batch = path.name.split(".", 1)[0]
+        if batch in replaced or (batch not in referenced and path.stat().st_mtime < oldest_kept):
+            path.unlink(missing_ok=True)
+    for record in recorded:
+        for suffix in ("entries", "rejects", "repairs"):
+            own = paths.ingest_dir / f"{storage_stem(record.file_key)}.{suffix}.parquet"
+            own.unlink(missing_ok=True)
+
+
+def stored_rows(
+    paths: Paths, file_key: str, record: FileRecord | None, suffix: str
+) -> pl.DataFrame:
+    """The stored ``suffix`` rows (entries, rejects or repairs) of one file, as its last read
+    left them: the batch its ``record`` names, or, for a file read by a run that did not record
+    it (blocked or stopped), the latest batch holding rows of it."""
+    if record is not None:
+        scans = _stored_scans(paths, [record], suffix, missing_ok=True)
+        return pl.concat(scans).collect() if scans else pl.DataFrame()
+    folder = paths.ingest_dir / BATCH_FOLDER
+    for path in sorted(folder.glob(f"*.{suffix}.parquet"), reverse=True):
+        rows = pl.scan_parquet(path).filter(pl.col("source_file") == file_key).collect()
+        if rows.height:
+            return rows
+    return pl.DataFrame()
 
 
 def rejects_table(paths: Paths, records: Sequence[FileRecord]) -> pl.DataFrame:
@@ -319,21 +420,22 @@ def _stored_frames(
     only: str | None = None,
     skip: str | None = None,
 ) -> list[pl.DataFrame]:
-    """The ``<file>.<suffix>.parquet`` frames of ``records``, in the current ``schema``: a frame
-    stored by an earlier version gets the columns it lacks, as nulls."""
+    """The stored ``suffix`` frames of ``records``, in the current ``schema``: a frame stored by
+    an earlier version gets the columns it lacks, as nulls."""
+    chosen = [
+        record
+        for record in records
+        if (only is None or record.status == only) and record.status != skip
+    ]
     frames = []
-    for record in records:
-        if (only is not None and record.status != only) or record.status == skip:
-            continue
-        path = paths.ingest_dir / f"{storage_stem(record.file_key)}.{suffix}.parquet"
-        if path.exists():
-            frame = pl.read_parquet(path)
-            frames.append(
-                frame.select(
-                    pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
-                    for name, dtype in schema.items()
-                )
+    for scan in _stored_scans(paths, chosen, suffix, missing_ok=True):
+        frame = scan.collect()
+        frames.append(
+            frame.select(
+                pl.col(name) if name in frame.columns else pl.lit(None, dtype).alias(name)
+                for name, dtype in schema.items()
             )
+        )
     return frames
 
 

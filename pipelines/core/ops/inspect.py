@@ -12,8 +12,12 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from pipelines.core.ingest.landing import storage_stem
-from pipelines.core.ingest.store import find_raw_record, load_file_records
+from pipelines.core.ingest.store import (
+    FileRecord,
+    find_raw_record,
+    load_file_records,
+    stored_rows,
+)
 from pipelines.core.ops.settings import Paths
 
 # rows of rejects and repairs shown for a whole file; an entry shows all of its own
@@ -48,9 +52,8 @@ def describe_file(paths: Paths, file_key: str, position: int | None = None) -> s
             f"entries:  {record.entries_read:,} read, {record.entries_kept:,} kept, "
             f"{record.entries_rejected:,} rejected",
         ]
-    stem = paths.ingest_dir / storage_stem(file_key)
-    rejects = _stored(stem, "rejects", position)
-    repairs = _stored(stem, "repairs", position)
+    rejects = _stored(paths, file_key, record, "rejects", position)
+    repairs = _stored(paths, file_key, record, "repairs", position)
     # one entry shows all its rows; a whole file the first few
     limit = 1_000_000 if position is not None else ROWS_SHOWN
     lines.append(f"rejects:  {rejects.height:,}")
@@ -69,28 +72,31 @@ def describe_file(paths: Paths, file_key: str, position: int | None = None) -> s
         snapshot = paths.data_dir / raw.snapshot if raw is not None else None
         if snapshot is None and record is not None:
             snapshot = paths.snapshots_dir / record.sha256[:2] / record.sha256
-        lines += ["", f"entry {position} as written:", _entry_as_written(stem, snapshot, position)]
+        lines += [
+            "",
+            f"entry {position} as written:",
+            _entry_as_written(paths, file_key, record, snapshot, position),
+        ]
     return "\n".join(lines)
 
 
-def _stored(stem: Path, suffix: str, position: int | None) -> pl.DataFrame:
-    path = stem.with_name(f"{stem.name}.{suffix}.parquet")
-    if not path.exists():
+def _stored(
+    paths: Paths, file_key: str, record: FileRecord | None, suffix: str, position: int | None
+) -> pl.DataFrame:
+    frame = stored_rows(paths, file_key, record, suffix)
+    if frame.is_empty():
         return pl.DataFrame(schema={"position": pl.Int32()})
-    frame = pl.read_parquet(path)
     return frame if position is None else frame.filter(pl.col("position") == position)
 
 
-def _entry_as_written(stem: Path, snapshot: Path | None, position: int) -> str:
+def _entry_as_written(
+    paths: Paths, file_key: str, record: FileRecord | None, snapshot: Path | None, position: int
+) -> str:
     """The entry's original text: a kept entry's ``raw_entry``, else the item of the JSON list
     read again from the snapshot, else the excerpt the reject kept."""
-    entries = stem.with_name(f"{stem.name}.entries.parquet")
-    if entries.exists():
-        kept = pl.read_parquet(entries, columns=["position", "raw_entry"]).filter(
-            pl.col("position") == position
-        )
-        if kept.height:
-            return _pretty(kept["raw_entry"][0])
+    kept = _stored(paths, file_key, record, "entries", position)
+    if kept.height:
+        return _pretty(kept["raw_entry"][0])
     if snapshot is not None and snapshot.exists():
         try:
             document = orjson.loads(snapshot.read_bytes())
@@ -99,7 +105,7 @@ def _entry_as_written(stem: Path, snapshot: Path | None, position: int) -> str:
         items = document.get("data") if isinstance(document, dict) else document
         if isinstance(items, list) and 0 < position <= len(items):
             return _pretty(items[position - 1])
-    rejects = _stored(stem, "rejects", position)
+    rejects = _stored(paths, file_key, record, "rejects", position)
     if rejects.height and "raw_excerpt" in rejects.columns:
         return str(rejects["raw_excerpt"][0])
     return f"(no entry {position} in this file)"
