@@ -16,14 +16,8 @@ from assets.metadata import column_schema, counts_markdown, markdown_preview
 from expectations import suites
 from expectations.checks import check_result, check_spec, run_suite_check
 from expectations.validation import SuiteOutcome
-from pipelines.core.build import (
-    finish_ingest,
-    ingest_batches,
-    judge_run,
-    parse_files,
-    snapshot_files,
-    store_files,
-)
+from pipelines.core.build import finish_ingest, judge_run, snapshot_files, store_files
+from pipelines.core.ingest.batches import ingest_batches, parse_batches
 from pipelines.core.ingest.breaker import (
     RuleCount,
     RunVerdict,
@@ -177,9 +171,9 @@ def listing_entries(
     entries_kept = 0
     repairs_by_rule: tuple[RuleCount, ...] = ()
     # a run with nothing new still validates (an empty batch), so its check has a result
-    for records in ingest_batches(changed) or [[]]:
-        batch = parse_files(paths, records, settings.ingest_options)
-        entries = pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(p.entries for p in batch)])
+    batches = ingest_batches(changed) or [[]]
+    for batch in parse_batches(paths, batches, settings.ingest_options):
+        entries = batch.entries
         _, outcome = run_suite_check(entries, suites.LISTING_ENTRIES)
         outcomes.append(outcome)
         warnings.append(run_suite_check(entries, suites.LISTING_ENTRIES_WARN)[1])
@@ -188,15 +182,12 @@ def listing_entries(
             break
         with exclusive_build(paths.data_dir, wait_seconds=settings.writer_wait_seconds):
             stored += store_files(paths, batch, sequence)
-        sequence += len(batch)
+        sequence += len(batch.files)
         entries_kept += entries.height
         if preview.height < PREVIEW_ROWS:
             preview = pl.concat([preview, entries.head(PREVIEW_ROWS).select(PREVIEW_COLUMNS)])
-        repairs_by_rule = merge_counts(
-            repairs_by_rule, repair_counts(pl.concat([p.repairs for p in batch]))
-        )
-        # what is kept per file is small: the entries themselves are on disk now
-        parsed.extend(p.without_entries() for p in batch)
+        repairs_by_rule = merge_counts(repairs_by_rule, repair_counts(batch.repairs))
+        parsed.extend(batch.files)
     verdict = judge_run(parsed)
     # a batch that failed its suite was not stored: nothing of the run is recorded then
     if all(outcome.success for outcome in outcomes):

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,8 +43,9 @@ from pipelines.core.curate.stored import (
     store_tables,
     written_by,
 )
+from pipelines.core.ingest.batches import ingest_batches, parse_batches
 from pipelines.core.ingest.breaker import RunVerdict, run_verdict
-from pipelines.core.ingest.entries import IngestOptions, ListingInput, ParsedFile, parse_listings
+from pipelines.core.ingest.entries import IngestOptions, ParsedBatch, ParsedFile
 from pipelines.core.ingest.landing import LandedFile, scan_landing
 from pipelines.core.ingest.store import (
     QUARANTINED,
@@ -55,7 +56,6 @@ from pipelines.core.ingest.store import (
     next_ingest_sequence,
     pending_files,
     prune_batches,
-    read_snapshot,
     rejects_table,
     remove_leftovers,
     repairs_table,
@@ -95,11 +95,6 @@ progress = logging.getLogger("trending_papers.progress")
 # how many files make one progress line
 PROGRESS_BATCH = 50
 DEFAULT_RELEASES_KEPT = 10
-# files parsed and stored together: bounds memory on a build over thousands of files. A batch
-# is normalised as one frame (a few copies of its text at once), so it is bounded in bytes too:
-# 64 MiB of listings peak at about 1 GB while being normalised
-INGEST_BATCH_FILES = 250
-INGEST_BATCH_BYTES = 64 * 1024 * 1024
 # the suites' results of the last validated build, published with the release
 VALIDATION_FILE = "validation.json"
 
@@ -134,53 +129,8 @@ def snapshot_files(paths: Paths, landed: Sequence[LandedFile]) -> list[RawRecord
     return records
 
 
-def ingest_batches(records: Sequence[RawRecord]) -> list[list[RawRecord]]:
-    """``records``, in order, in batches of at most ``INGEST_BATCH_FILES`` files and
-    ``INGEST_BATCH_BYTES`` bytes (a larger file is a batch of its own)."""
-    batches: list[list[RawRecord]] = []
-    size = 0
-    for record in records:
-        if (
-            not batches
-            or len(batches[-1]) == INGEST_BATCH_FILES
-            or (size + record.size > INGEST_BATCH_BYTES and batches[-1])
-        ):
-            batches.append([])
-            size = 0
-        batches[-1].append(record)
-        size += record.size
-    return batches
-
-
-def parse_files(
-    paths: Paths, records: Sequence[RawRecord], options: IngestOptions
-) -> list[ParsedFile]:
-    """Parse the snapshots of ``records`` into entries and rejects (nothing stored yet)."""
-
-    def snapshots() -> Iterator[ListingInput]:
-        for done, raw in enumerate(records, start=1):
-            captured_on = date.fromisoformat(raw.captured_on) if raw.captured_on else None
-            yield ListingInput(read_snapshot(paths, raw), raw.file_key, raw.sha256, captured_on)
-            if done % PROGRESS_BATCH == 0 or done == len(records):
-                progress.info("parse: %d/%d files read", done, len(records))
-
-    parsed = parse_listings(snapshots(), options)
-    for raw, result in zip(records, parsed, strict=True):
-        result.licence = raw.licence
-        result.stat_signature = raw.stat_signature
-    if parsed:
-        progress.info(
-            "parse: %d/%d files, %d entries kept, %d rejected",
-            len(parsed),
-            len(parsed),
-            sum(result.entries.height for result in parsed),
-            sum(result.rejects.height for result in parsed),
-        )
-    return parsed
-
-
 def store_files(
-    paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int | None = None
+    paths: Paths, parsed: ParsedBatch, first_sequence: int | None = None
 ) -> list[FileRecord]:
     """Store a batch of parsed files, numbered in ingest order from ``first_sequence``; they
     count as ingested once :func:`finish_ingest` records them.
@@ -191,7 +141,7 @@ def store_files(
     remove_leftovers(paths.ingest_dir)
     remove_leftovers(paths.snapshots_dir)
     first = next_ingest_sequence(paths) if first_sequence is None else first_sequence
-    return store_batch(paths, parsed, first) if parsed else []
+    return store_batch(paths, parsed, first) if parsed.files else []
 
 
 class BuildBlocked(RuntimeError):
@@ -520,11 +470,10 @@ def _build_everything(paths: Paths, options: IngestOptions) -> BuildSummary:
     parsed: list[ParsedFile] = []
     stored: list[FileRecord] = []
     # a batch at a time, so memory does not grow with the number of files
-    for records in ingest_batches(raw):
-        batch = parse_files(paths, records, options)
+    for batch in parse_batches(paths, ingest_batches(raw), options):
         stored += store_files(paths, batch, sequence)
-        sequence += len(batch)
-        parsed += [item.without_entries() for item in batch]
+        sequence += len(batch.files)
+        parsed += batch.files
     verdict = judge_run(parsed)
     finish_ingest(paths, verdict, stored)
     if verdict.blocked:

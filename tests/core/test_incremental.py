@@ -18,13 +18,13 @@ from pipelines.core.build import (
     curate_store,
     finish_ingest,
     judge_run,
-    parse_files,
     read_curated,
     rows_to_validate,
     snapshot_files,
     store_files,
 )
 from pipelines.core.curate.incremental import changed_files
+from pipelines.core.ingest.batches import parse_files
 from pipelines.core.ingest.entries import IngestOptions
 from pipelines.core.ingest.landing import scan_landing
 from pipelines.core.ingest.store import pending_files
@@ -228,7 +228,7 @@ def _ingest_landed(paths: Paths) -> None:
     landed, _ = scan_landing(paths.landing_dir)
     raw = snapshot_files(paths, [item for item, _ in pending_files(paths, landed)])
     parsed = parse_files(paths, raw, IngestOptions())
-    finish_ingest(paths, judge_run(parsed), store_files(paths, parsed))
+    finish_ingest(paths, judge_run(parsed.files), store_files(paths, parsed))
 
 
 def test_an_incremental_build_validates_the_rows_of_the_papers_it_curated_again(

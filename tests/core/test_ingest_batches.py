@@ -14,7 +14,7 @@ import polars as pl
 
 from pipelines.core.build import build_everything
 from pipelines.core.ingest import store
-from pipelines.core.ingest.entries import ParsedFile
+from pipelines.core.ingest.entries import ParsedBatch, ParsedFile
 from pipelines.core.ingest.landing import storage_stem
 from pipelines.core.ops.settings import Paths
 from pipelines.core.schema import ENTRY_SCHEMA, REJECT_SCHEMA, REPAIR_SCHEMA
@@ -147,9 +147,9 @@ def test_batches_of_the_same_number_holding_other_files_have_other_names(
             repairs=pl.DataFrame(schema=REPAIR_SCHEMA),
         )
 
-    [one] = store.store_batch(tmp_paths, [parsed(DAY_ONE)], 7)
-    [two] = store.store_batch(tmp_paths, [parsed(DAY_TWO)], 7)
-    [again] = store.store_batch(tmp_paths, [parsed(DAY_ONE)], 7)
+    [one] = store.store_batch(tmp_paths, ParsedBatch.of([parsed(DAY_ONE)]), 7)
+    [two] = store.store_batch(tmp_paths, ParsedBatch.of([parsed(DAY_TWO)]), 7)
+    [again] = store.store_batch(tmp_paths, ParsedBatch.of([parsed(DAY_ONE)]), 7)
     assert one.stored_in != two.stored_in and one.stored_in == again.stored_in
     assert one.stored_in is not None and one.stored_in.startswith("000000007-")
     assert len(_batches(tmp_paths)) == 2

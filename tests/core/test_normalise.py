@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipelines.core.arxiv import VERSIONLESS_ID, arxiv_id, arxiv_version
-from pipelines.core.build import INGEST_BATCH_FILES, ingest_batches
 from pipelines.core.curate.links import normalise_links, urls_in_text
+from pipelines.core.ingest.batches import INGEST_BATCH_FILES, ingest_batches
 from pipelines.core.ingest.entries import ListingInput, parse_file, parse_listings
 from pipelines.core.ingest.landing import sha256_hex
 from pipelines.core.ingest.store import RawRecord

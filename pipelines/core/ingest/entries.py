@@ -84,6 +84,33 @@ class ParsedFile:
         return self.rejects.filter(pl.col("position").is_not_null()).height
 
 
+@dataclass
+class ParsedBatch:
+    """A batch of files as parsed, ready to be validated and stored together.
+
+    ``files`` holds each file's outcome without its entries and repairs (its counts, rejects and
+    error); ``entries`` and ``repairs`` hold those of every file, in file order, as one frame
+    each: the ingest store writes them as they are, and a worker process hands over three frames
+    instead of three per file.
+    """
+
+    files: list[ParsedFile]
+    entries: pl.DataFrame
+    repairs: pl.DataFrame
+
+    @classmethod
+    def of(cls, parsed: Sequence[ParsedFile]) -> ParsedBatch:
+        return cls(
+            [item.without_entries() for item in parsed],
+            pl.concat([pl.DataFrame(schema=ENTRY_SCHEMA), *(item.entries for item in parsed)]),
+            pl.concat([pl.DataFrame(schema=REPAIR_SCHEMA), *(item.repairs for item in parsed)]),
+        )
+
+    @property
+    def rejects(self) -> pl.DataFrame:
+        return pl.concat([pl.DataFrame(schema=REJECT_SCHEMA), *(f.rejects for f in self.files)])
+
+
 def detect_format(data: bytes, file_key: str, max_bytes: int) -> tuple[str, str]:
     """Decode the bytes and tell which kind of listing they are: ``(format, text)``.
 

@@ -22,7 +22,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.core.ingest.api_json import listing_date_from_name
-from pipelines.core.ingest.entries import PARSER_VERSION, ParsedFile
+from pipelines.core.ingest.entries import PARSER_VERSION, ParsedBatch, ParsedFile
 from pipelines.core.ingest.landing import LandedFile, sha256_hex, sidecar_for, storage_stem
 from pipelines.core.ops.locking import crash_point
 from pipelines.core.ops.settings import Paths
@@ -132,9 +132,7 @@ def read_snapshot(paths: Paths, record: RawRecord) -> bytes:
     return (paths.data_dir / record.snapshot).read_bytes()
 
 
-def store_batch(
-    paths: Paths, parsed: Sequence[ParsedFile], first_sequence: int
-) -> list[FileRecord]:
+def store_batch(paths: Paths, parsed: ParsedBatch, first_sequence: int) -> list[FileRecord]:
     """Persist a batch of parsed files, numbered in ingest order from ``first_sequence``.
 
     The batch's entries, rejects and repairs go to one Parquet file each
@@ -147,17 +145,12 @@ def store_batch(
     # named by its first ingest number (batches list in the order they were stored) and by what
     # it holds: two runs ingesting at once (a backfill beside the daily run) never write the same
     # batch, unless they read the same bytes, which then give the same batch
-    held = [f"{PARSER_VERSION}", *(f"{item.file_key}\t{item.sha256}" for item in parsed)]
+    held = [f"{PARSER_VERSION}", *(f"{item.file_key}\t{item.sha256}" for item in parsed.files)]
     batch = f"{first_sequence:09d}-" + sha256_hex("\n".join(held).encode())[:16]
     folder = paths.ingest_dir / BATCH_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    stored = {
-        "entries": (ENTRY_SCHEMA, [item.entries for item in parsed]),
-        "rejects": (REJECT_SCHEMA, [item.rejects for item in parsed]),
-        "repairs": (REPAIR_SCHEMA, [item.repairs for item in parsed]),
-    }
-    for suffix, (schema, frames) in stored.items():
-        frame = pl.concat([pl.DataFrame(schema=schema), *frames])
+    stored = {"entries": parsed.entries, "rejects": parsed.rejects, "repairs": parsed.repairs}
+    for suffix, frame in stored.items():
         path = folder / f"{batch}.{suffix}.parquet"
         # the entries file is always written (an ingested file may list nothing); most batches
         # reject and repair nothing, and no file is written for that
@@ -167,7 +160,7 @@ def store_batch(
             path.unlink(missing_ok=True)
     crash_point("ingest:entries-written")
     records = []
-    for offset, item in enumerate(parsed):
+    for offset, item in enumerate(parsed.files):
         status = INGESTED if item.file_error is None else QUARANTINED
         if item.file_error is not None:
             _quarantine(paths, item)
@@ -184,7 +177,7 @@ def store_batch(
                 status=status,
                 reason=item.file_error,
                 entries_read=item.entries_read,
-                entries_kept=item.entries.height,
+                entries_kept=item.entries_kept,
                 entries_rejected=item.entry_rejects,
                 licence=item.licence,
                 ingest_sequence=first_sequence + offset,
