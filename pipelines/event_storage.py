@@ -7,7 +7,8 @@ database, another pair in the index database (about 10 ms an event here), which 
 log the largest single cost of building many small files. Dagster hands a storage the events of
 one asset output together when ``DAGSTER_EVENT_BATCH_SIZE`` is set (PostgreSQL storage writes them
 in one statement); this storage does the same for SQLite: one transaction per database for the
-whole batch. What is stored is exactly what the stock storage stores, event by event.
+whole batch, and one update of each asset's entry. What is stored is exactly what the stock
+storage stores, event by event.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ import yaml
 from dagster import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.schema import AssetKeyTable
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
+from sqlalchemy import exc as db_exc
 
 # how many asset events of one output Dagster hands over at once (read by DagsterInstance)
 EVENT_BATCH_SIZE = "1000"
@@ -76,9 +79,43 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                     raise RuntimeError("SQLite gave no id for a stored asset event")
                 event_ids.append(int(key[0]))
             self._store_asset_event_tags(conn, events, event_ids)
-            # as in the stock storage, each event updates its asset's entry (the last one wins)
-            for event, event_id in zip(events, event_ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            self._store_asset_entries(conn, events, event_ids)
+
+    def _store_asset_entries(
+        self, conn: Any, events: Sequence[EventLogEntry], event_ids: Sequence[int]
+    ) -> None:
+        """Update each asset's entry as the stock storage does event by event, in one statement
+        per asset.
+
+        Event by event, each event overwrites its asset's entry with the columns its kind sets
+        (a materialisation: the last materialisation, run and time; an observation: the time),
+        so the entry ends as the events of the batch merged in order. Only the last event of
+        each kind per asset can leave a column, so only those are serialised.
+        """
+        last_of_kind: dict[tuple[str, DagsterEventType], int] = {}
+        for index, event in enumerate(events):
+            dagster_event = event.get_dagster_event()
+            if dagster_event.asset_key is not None:
+                kind = (dagster_event.asset_key.to_string(), dagster_event.event_type)
+                last_of_kind[kind] = index
+        has_index_columns = self._has_asset_key_index_cols_on_connection(conn)
+        merged: dict[str, dict[str, Any]] = {}
+        for (asset_key, _), index in sorted(last_of_kind.items(), key=lambda item: item[1]):
+            values = self._get_asset_entry_values(
+                events[index], event_ids[index], has_index_columns
+            )
+            merged.setdefault(asset_key, {}).update(values)
+        for asset_key, values in merged.items():
+            if not values:
+                continue
+            try:
+                conn.execute(AssetKeyTable.insert().values(asset_key=asset_key, **values))
+            except db_exc.IntegrityError:
+                conn.execute(
+                    AssetKeyTable.update()
+                    .values(**values)
+                    .where(AssetKeyTable.c.asset_key == asset_key)
+                )
 
 
 class BatchedSqliteStorage(DagsterSqliteStorage):

@@ -74,6 +74,13 @@ def _stored(instance: dg.DagsterInstance) -> dict[str, object]:
         ).records
         stored[f"{asset}_one"] = [r.partition_key for r in one]
         stored[f"{asset}_latest"] = instance.get_latest_materialization_event(key) is not None
+        # the asset's entry: its last materialisation (the last event stored) and its last run
+        [record] = instance.get_asset_records([key])
+        entry = record.asset_entry
+        last = entry.last_materialization_record
+        assert last is not None and last.storage_id == max(r.storage_id for r in records)
+        assert entry.last_run_id == last.run_id
+        stored[f"{asset}_entry"] = (last.partition_key, entry.last_materialization_storage_id)
     return stored
 
 
