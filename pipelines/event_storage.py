@@ -26,8 +26,10 @@ from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import exc as db_exc
 
-# how many asset events of one output Dagster hands over at once (read by DagsterInstance)
-EVENT_BATCH_SIZE = "1000"
+# how many asset events of one output Dagster hands over at once (read by DagsterInstance): the
+# run's events of one asset in one batch, for runs of up to this many landed files (a few MB of
+# events held until the asset's output ends)
+EVENT_BATCH_SIZE = "10000"
 # one planned event per asset and run instead of one per asset and file; the cost: if a run
 # fails, its files show as not materialised rather than as failed (the run itself shows failed)
 INSTANCE_ENVIRONMENT = {
