@@ -370,8 +370,11 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 
 
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
+    import polars as pl
+
     from pipelines.core.curate.stored import read_parts, read_table
     from pipelines.core.ingest.breaker import count_by_rule, repair_counts
+    from pipelines.core.publish.parts import table_glob
 
     files = read_table(paths.curated_dir, "listing_files")
     papers = sum(part.rows for part in read_parts(paths.curated_dir)["papers"].values())
@@ -392,6 +395,18 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
         f"{int(files['entries_rejected'].sum()):,} rejected"
     )
     click.echo(f"  papers:        {papers:,}")
+    by_title = (
+        pl.scan_parquet(paths.curated_dir / table_glob("papers"))
+        .filter(pl.col("paper_id").str.starts_with("title:"))
+        .select(pl.len())
+        .collect()
+        .item()
+    )
+    if by_title:
+        click.echo(
+            f"    {by_title:,} listed by title alone, without an arXiv id: "
+            f"`{_program()} resolve` looks them up"
+        )
     click.echo(
         f"  rejects:       {rejects.height:,} (table rejects; quarantine: {paths.quarantine_dir})"
     )
@@ -438,6 +453,57 @@ def inspect(file_key: str, position: int | None) -> None:
         click.echo(describe_file(paths, file_key, position))
     except LookupError as error:
         raise click.ClickException(str(error)) from None
+
+
+@main.command()
+@click.option("--limit", type=int, help="Look up at most this many titles.")
+@click.option(
+    "--dry-run", is_flag=True, help="List the titles that would be looked up; ask nobody."
+)
+def resolve(limit: int | None, dry_run: bool) -> None:
+    """Look up the arXiv ids of papers listed by title alone; land the answers as a ledger.
+
+    Asks the Hugging Face papers search, then the arXiv API, for each paper of the last build
+    that has no arXiv id (``title:`` papers) and no recent answer, and lands every answer in
+    ``<landing>/resolutions/`` (``PAPERS_HF_BASE_URL`` and ``PAPERS_ARXIV_BASE_URL`` say where
+    to ask).
+    """
+    import polars as pl
+
+    from pipelines.core.curate.stored import read_table
+    from pipelines.core.ops.resolve import (
+        LookupSettings,
+        listed_titles,
+        read_ledger,
+        resolve_titles,
+        titles_to_look_up,
+    )
+
+    paths = _locations().paths
+    try:
+        papers = read_table(paths.curated_dir, "papers")
+    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
+        raise click.ClickException(
+            f"no curated papers in {paths.curated_dir}: run `{_program()} build` first"
+        ) from None
+    unresolved = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
+    defaults = LookupSettings()
+    settings = LookupSettings(
+        hf_base_url=os.environ.get("PAPERS_HF_BASE_URL") or defaults.hf_base_url,
+        arxiv_base_url=os.environ.get("PAPERS_ARXIV_BASE_URL") or defaults.arxiv_base_url,
+    )
+    due = titles_to_look_up(
+        listed_titles(unresolved.iter_rows(named=True)),
+        read_ledger(paths.landing_dir),
+        datetime.now(UTC),
+        settings.retry_unresolved_days,
+    )[:limit]
+    click.echo(f"{unresolved.height:,} papers without an arXiv id; {len(due):,} to look up")
+    if dry_run:
+        for title in due:
+            click.echo(f"  {title.title}")
+        return
+    click.echo(resolve_titles(due, paths.landing_dir, settings).describe())
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
     assert "files read:    21 (21 ingested, 0 quarantined, 0 duplicates)" in result.stdout
     assert "entries:       380 kept, 0 rejected" in result.stdout
     assert "parse: 21/21 files, 380 entries kept, 0 rejected" in result.stdout
+    # the capture's 69 papers have no arXiv id: the summary says how to look them up
+    assert "    69 listed by title alone, without an arXiv id: `" in result.stdout
+    assert " resolve` looks them up" in result.stdout
     # the screen gets progress and a summary; Dagster's own log goes to the log file
     assert "STEP_SUCCESS" not in result.stdout + result.stderr
     log_files = list(tmp_paths.logs_dir.glob("build-*.log"))

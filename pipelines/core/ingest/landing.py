@@ -60,11 +60,16 @@ def is_sidecar(path: Path) -> bool:
     return path.name.endswith(SIDECAR_SUFFIX)
 
 
+# the ledger of title look-ups (ops/resolve.py) in the landing folder: input, but not listings
+RESOLUTIONS_FOLDER = "resolutions"
+
+
 def scan_landing(landing_dir: Path) -> tuple[list[LandedFile], list[RefusedPath]]:
     """List the listing files under ``landing_dir``, sorted by key.
 
-    Hidden files and sidecars are not listings. Symbolic links that lead outside the landing folder
-    are refused rather than followed, so a link cannot make the pipeline read arbitrary files.
+    Hidden files, sidecars and the title look-up's ledger (``resolutions/``) are not listings.
+    Symbolic links that lead outside the landing folder are refused rather than followed, so a
+    link cannot make the pipeline read arbitrary files.
     """
     root = landing_dir.resolve()
     files: list[LandedFile] = []
@@ -73,7 +78,7 @@ def scan_landing(landing_dir: Path) -> tuple[list[LandedFile], list[RefusedPath]
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist or is not a folder")
     for path in sorted(_walk(root)):
         relative = path.relative_to(root)
-        if is_sidecar(path):
+        if is_sidecar(path) or relative.parts[0] == RESOLUTIONS_FOLDER:
             continue
         key = file_key_for(relative)
         if any(part.startswith(".") for part in relative.parts):

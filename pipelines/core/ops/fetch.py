@@ -387,6 +387,22 @@ def backfill(
 # --- transfer ---------------------------------------------------------------------------------
 
 
+def fetch_bytes(session: requests.Session, url: str, settings: FetchSettings, accept: str) -> bytes:
+    """The whole body of a 200 answer to a GET of ``url``, with this module's discipline
+    (retries, Retry-After, size cap, transfer deadline); an HTML page is refused.
+
+    Raises:
+        FetchError: naming the URL and what was wrong.
+    """
+    return _transfer(session, url, settings, accept, None, refuse_html=True).body
+
+
+def land_bytes(path: Path, data: bytes) -> FetchStatus:
+    """Write ``data`` to ``path`` atomically, as fetched files are (``unchanged`` when ``path``
+    already holds it)."""
+    return _write_atomic(path, data, str(path), None, 0)
+
+
 @contextmanager
 def _session_for(
     settings: FetchSettings, session: requests.Session | None

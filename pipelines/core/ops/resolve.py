@@ -1,0 +1,305 @@
+"""Look up the arXiv ids of papers listed by title alone, and land every answer as a ledger.
+
+For each title, the Hugging Face papers search is asked first; when its candidates settle nothing,
+the arXiv API is asked too, and :func:`title_lookup.decide` weighs the candidates of both. Every
+look-up becomes one line of a JSON Lines ledger landed atomically under
+``<landing>/resolutions/`` (the title, what each source answered with the sha256 of its bytes,
+every candidate with its verdict, the decision, the reason, the time), so that what was found
+online is kept as input: a rebuild reads the ledger, not the network.
+
+Requests follow the live fetch's discipline (``fetch.build_session``: timeouts, retries with
+backoff on 429 and 5xx, Retry-After, a size cap, the project's User-Agent) and a politeness
+interval per host: arXiv asks for no more than one request every three seconds.
+
+A title is looked up again when its last answer left it unresolved and is older than
+``retry_unresolved_days``; a line written by hand with ``"provenance": "manual"`` pins a title
+and is never looked up again.
+
+This module does not import Dagster.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+import requests
+
+from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, sha256_hex
+from pipelines.core.ops.fetch import (
+    FetchError,
+    FetchSettings,
+    build_session,
+    fetch_bytes,
+    land_bytes,
+)
+from pipelines.core.ops.title_lookup import (
+    ACCEPTED,
+    ARXIV_API,
+    HF_SEARCH,
+    Candidate,
+    Decision,
+    ListedTitle,
+    LookupAnswerError,
+    decide,
+    parse_arxiv_atom,
+    parse_hf_search,
+    title_keys,
+)
+
+LOOKUP = "lookup"
+MANUAL = "manual"
+# a look-up whose source could not be asked or read: tried again by the next run
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class LookupSettings:
+    """Where to ask, how politely, and when to ask again."""
+
+    hf_base_url: str = "https://huggingface.co"
+    arxiv_base_url: str = "https://export.arxiv.org"
+    # seconds between two requests to one host: arXiv's terms ask for 3
+    hf_interval: float = 1.0
+    arxiv_interval: float = 3.0
+    max_results: int = 10
+    retry_unresolved_days: int = 30
+    # timeouts, retries, User-Agent; search answers are small
+    fetch: FetchSettings = field(default_factory=lambda: FetchSettings(max_body_bytes=5 << 20))
+
+    def hf_search_url(self, title: str) -> str:
+        return f"{self.hf_base_url.rstrip('/')}/api/papers/search?{urlencode({'q': title})}"
+
+    def arxiv_url(self, title: str) -> str:
+        # the title as a phrase in the title field; arXiv's query syntax has no escape for quotes
+        phrase = " ".join(title.replace('"', " ").split())
+        query = {"search_query": f'ti:"{phrase}"', "max_results": str(self.max_results)}
+        return f"{self.arxiv_base_url.rstrip('/')}/api/query?{urlencode(query)}"
+
+    def interval_for(self, url: str) -> float:
+        host = urlsplit(url).netloc
+        return (
+            self.arxiv_interval
+            if host == urlsplit(self.arxiv_base_url).netloc
+            else (self.hf_interval)
+        )
+
+
+class Pacer:
+    """Waits before a request until the host's interval has passed since its last request."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clock, self._sleep = clock, sleep
+        self._last: dict[str, float] = {}
+
+    def wait(self, url: str, interval: float) -> None:
+        host = urlsplit(url).netloc
+        last = self._last.get(host)
+        if last is not None:
+            remaining = last + interval - self._clock()
+            if remaining > 0:
+                self._sleep(remaining)
+        self._last[host] = self._clock()
+
+
+@dataclass
+class LookupRun:
+    """What a run of look-ups did: a ledger line per title, and where the ledger landed."""
+
+    lines: list[dict[str, Any]]
+    ledger: Path | None = None
+
+    def count(self, decision: str) -> int:
+        return sum(line["decision"] == decision for line in self.lines)
+
+    def describe(self) -> str:
+        where = f"; ledger {self.ledger}" if self.ledger else ""
+        return (
+            f"{len(self.lines)} titles looked up: {self.count(ACCEPTED)} resolved, "
+            f"{self.count('unresolved')} unresolved, {self.count(FAILED)} failed{where}"
+        )
+
+
+def resolve_titles(
+    titles: Sequence[ListedTitle],
+    landing_dir: Path,
+    settings: LookupSettings | None = None,
+    *,
+    session: requests.Session | None = None,
+    pacer: Pacer | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> LookupRun:
+    """Look up each title and land the ledger of the answers (nothing landed for no title)."""
+    settings = settings or LookupSettings()
+    pacer = pacer or Pacer()
+    own = session is None
+    active = session or build_session(settings.fetch)
+    try:
+        lines = [_look_up(title, active, settings, pacer, now) for title in titles]
+    finally:
+        if own:
+            active.close()
+    run = LookupRun(lines)
+    if lines:
+        stamp = now().strftime("%Y%m%dT%H%M%S%fZ")
+        run.ledger = landing_dir / RESOLUTIONS_FOLDER / f"{stamp}.jsonl"
+        land_bytes(run.ledger, b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return run
+
+
+def read_ledger(landing_dir: Path) -> list[dict[str, Any]]:
+    """Every line of every ledger file, oldest file first; a line that is not a JSON object with
+    a title is skipped (a hand-written line gone wrong must not stop the look-ups)."""
+    folder = landing_dir / RESOLUTIONS_FOLDER
+    lines: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
+        for raw in path.read_bytes().splitlines():
+            try:
+                line = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(line, dict) and isinstance(line.get("title"), str):
+                lines.append(line)
+    return lines
+
+
+def titles_to_look_up(
+    listed: Iterable[ListedTitle],
+    ledger: Sequence[dict[str, Any]],
+    now: datetime,
+    retry_unresolved_days: int,
+) -> list[ListedTitle]:
+    """The titles with no answer yet, whose last look-up failed, or whose last answer left them
+    unresolved longer ago than ``retry_unresolved_days``; a resolved or hand-pinned title is
+    never asked again. One title per title key, in order."""
+    candidates = list(listed)
+    keys = title_keys([item.title for item in candidates])
+    latest: dict[str, dict[str, Any]] = {}
+    for line in ledger:
+        key = line.get("title_key") or title_keys([line["title"]])[0]
+        if latest.get(key, {}).get("provenance") != MANUAL:
+            latest[key] = line
+    due, seen = [], set()
+    for item, key in zip(candidates, keys, strict=True):
+        if key in seen or not key:
+            continue
+        seen.add(key)
+        if _due(latest.get(key), now, retry_unresolved_days):
+            due.append(item)
+    return due
+
+
+def _due(last: dict[str, Any] | None, now: datetime, retry_unresolved_days: int) -> bool:
+    """Whether a title whose latest ledger line is ``last`` is to be looked up (again)."""
+    if last is None:
+        return True
+    if last.get("provenance") == MANUAL or last.get("decision") == ACCEPTED:
+        return False
+    if last.get("decision") == FAILED:
+        return True
+    answered = _when(last.get("time"))
+    return answered is None or now - answered >= timedelta(days=retry_unresolved_days)
+
+
+def _look_up(
+    listed: ListedTitle,
+    session: requests.Session,
+    settings: LookupSettings,
+    pacer: Pacer,
+    now: Callable[[], datetime],
+) -> dict[str, Any]:
+    answers: list[dict[str, Any]] = []
+    candidates: list[Candidate] = []
+    decision: Decision | None = None
+    for source in (HF_SEARCH, ARXIV_API):
+        url = (
+            settings.hf_search_url(listed.title)
+            if source == HF_SEARCH
+            else (settings.arxiv_url(listed.title))
+        )
+        parse = parse_hf_search if source == HF_SEARCH else parse_arxiv_atom
+        accept = "application/json" if source == HF_SEARCH else "application/atom+xml"
+        pacer.wait(url, settings.interval_for(url))
+        try:
+            body = fetch_bytes(session, url, settings.fetch, accept)
+            found = parse(body, listed.title)
+        except (FetchError, LookupAnswerError) as error:
+            answers.append({"source": source, "url": url, "error": str(error)})
+            continue
+        answers.append(
+            {"source": source, "url": url, "response_sha256": sha256_hex(body), "found": len(found)}
+        )
+        candidates += found
+        decision = decide(listed, candidates)
+        if decision.outcome == ACCEPTED:
+            break
+    failed = any("error" in answer for answer in answers)
+    if decision is None or (failed and decision.outcome != ACCEPTED):
+        outcome, arxiv, reason = (
+            FAILED,
+            None,
+            "; ".join(answer["error"] for answer in answers if "error" in answer),
+        )
+        verdicts: tuple[tuple[str, str], ...] = decision.verdicts if decision else ()
+    else:
+        outcome, arxiv, reason, verdicts = (
+            decision.outcome,
+            decision.arxiv_id,
+            decision.reason,
+            decision.verdicts,
+        )
+    return {
+        "provenance": LOOKUP,
+        "title": listed.title,
+        "title_key": title_keys([listed.title])[0],
+        "listed_on": listed.listed_on.isoformat() if listed.listed_on else None,
+        "decision": outcome,
+        "arxiv_id": arxiv,
+        "reason": reason,
+        "answers": answers,
+        "candidates": [
+            {
+                "arxiv_id": candidate.arxiv_id,
+                "title": candidate.title,
+                "source": candidate.source,
+                "submitted_on": candidate.submitted_on.isoformat()
+                if candidate.submitted_on
+                else None,
+                "verdict": verdict,
+            }
+            for candidate, (_, verdict) in zip(candidates, verdicts, strict=True)
+        ],
+        "time": now().isoformat(timespec="seconds"),
+    }
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def listed_titles(rows: Iterable[dict[str, Any]]) -> list[ListedTitle]:
+    """The titles of ``papers`` rows (``title``, ``first_listed_on``, ``authors``) to look up."""
+    return [
+        ListedTitle(
+            row["title"],
+            row.get("first_listed_on") if isinstance(row.get("first_listed_on"), date) else None,
+            tuple(row.get("authors") or ()),
+        )
+        for row in rows
+    ]
