@@ -35,6 +35,7 @@ from pipelines.core.ops.fetch import (
     fetch_daily,
     fetch_trending,
 )
+from tests.support.clock import FakeClock
 from tests.support.replay_server import Fault, ReplayServer
 
 # the replay server and proxy clearing are shared fixtures (tests/conftest.py)
@@ -543,21 +544,6 @@ def test_dns_failure_gives_the_offline_message(landing: Path) -> None:
 
 
 # --- backfill ------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A monotonic clock that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_backfill_reports_every_date(

@@ -32,27 +32,13 @@ from pipelines.core.ops.settings import Paths
 from pipelines.core.ops.title_lookup import ACCEPTED, UNRESOLVED, ListedTitle
 from tests.conftest import SAMPLE_LANDING
 from tests.core.test_title_lookup import FEED
+from tests.support.clock import FakeClock
 from tests.support.replay_server import Fault, ReplayServer
 
 SSM_TITLE = "Transformers are SSMs: Generalized Models and Efficient Algorithms Through Structured State Space Duality"  # noqa: E501
 # a paper of the bundled sample (hf-daily-api/2024-05-31.json)
 JINA_TITLE = "Jina CLIP: Your CLIP Model Is Also Your Text Retriever"
 NOW = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
-
-
-class FakeClock:
-    """A monotonic clock that only moves when slept on; the sleeps are recorded."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.now += seconds
 
 
 @pytest.fixture
