@@ -66,6 +66,7 @@ from pipelines.core.ingest.store import (
     write_ingest_records,
 )
 from pipelines.core.ops.locking import exclusive_build
+from pipelines.core.ops.resolve import ledger_ids, ledger_sources
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.publish.licences import source_licences
@@ -193,14 +194,18 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
         schema={"file_key": pl.String(), "ingest_sequence": pl.Int64(), "status": pl.String()},
     ).sort("file_key")
     previous = None if full or full_build_requested() else _previous_curation(paths)
+    # the arXiv ids the title look-ups found or an operator pinned (landing/resolutions/)
+    looked_up = ledger_ids(paths.landing_dir)
     changed_parts = None
     if previous is None:
-        tables, state, increment = _curate_everything(paths, records, files_now)
+        tables, state, increment = _curate_everything(paths, records, files_now, looked_up)
         # the published order: by part, then by key within a part
         parts = paper_parts(tables["papers"])
         tables = {name: in_part_order(name, frame, parts) for name, frame in tables.items()}
     else:
-        tables, state, increment, labels = _curate_increment(paths, records, files_now, *previous)
+        tables, state, increment, labels = _curate_increment(
+            paths, records, files_now, looked_up, *previous
+        )
         changed_parts = {name: labels for name in CURATED_ORDER}
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
@@ -243,14 +248,15 @@ def describe_curation(curation: Curation) -> str:
 
 
 def _curate_everything(
-    paths: Paths, records: Sequence[FileRecord], files_now: pl.DataFrame
+    paths: Paths, records: Sequence[FileRecord], files_now: pl.DataFrame, looked_up: pl.DataFrame
 ) -> tuple[dict[str, pl.DataFrame], CurationState, None]:
     entries = scan_entries(paths, records)
-    resolved = resolve_paper_ids(entries.select(STATE_ENTRY_COLUMNS)).collect(engine="streaming")
+    narrow = entries.select(STATE_ENTRY_COLUMNS)
+    resolved = resolve_paper_ids(narrow, looked_up).collect(engine="streaming")
     tables = curate(
         entries,
         _previous_build(paths),
-        resolution=resolved.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id"),
+        resolution=resolved.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id", "id_found_by"),
     ).as_dict()
     return tables, state_from_full(resolved, files_now), None
 
@@ -259,6 +265,7 @@ def _curate_increment(
     paths: Paths,
     records: Sequence[FileRecord],
     files_now: pl.DataFrame,
+    looked_up: pl.DataFrame,
     state: CurationState,
     previous_parts: dict[str, dict[str, pl.DataFrame]],
 ) -> tuple[dict[str, pl.DataFrame], CurationState, Increment, set[str]]:
@@ -272,7 +279,7 @@ def _curate_increment(
         .select(STATE_ENTRY_COLUMNS)
         .collect()
     )
-    increment = plan_increment(state, files_now, changed, changed_entries)
+    increment = plan_increment(state, files_now, changed, changed_entries, looked_up)
     entries = scan_entries(paths, [by_key[key] for key in increment.files_to_read])
     fresh = curate(entries, resolution=increment.resolution)
     before = pl.concat(list(previous_parts["papers"].values()))
@@ -350,6 +357,8 @@ def publish(paths: Paths, tables: dict[str, pl.DataFrame]) -> PublishedRelease:
     """
     # the file ledger is one of the tables: the sources need not be read from disk again
     sources = tables["listing_files"].select("file_key", "sha256", "size", "status").to_dicts()
+    # and the title look-ups' ledger files, which gave some papers their ids
+    sources += ledger_sources(paths.landing_dir)
     validation_file = paths.curated_dir / VALIDATION_FILE
     validation = json.loads(validation_file.read_text()) if validation_file.exists() else []
     release = publish_release(

@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pytest
 import requests
 
-from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, scan_landing
+from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, scan_landing, sha256_file
 from pipelines.core.ops.fetch import FetchSettings, build_session
 from pipelines.core.ops.resolve import (
     FAILED,
@@ -209,3 +210,74 @@ def test_the_resolve_command_lists_the_title_only_papers_of_the_sample(
     assert lines[0] == "69 papers without an arXiv id; 3 to look up"
     assert len(lines) == 4 and all(line.startswith("  ") for line in lines[1:])
     assert not (landing / RESOLUTIONS_FOLDER).exists()
+
+
+def _release_parts(summary: object) -> dict[str, list[str]]:
+    manifest = orjson.loads((summary.release.path / "manifest.json").read_bytes())  # type: ignore[attr-defined]
+    return {
+        name: [part["sha256"] for part in table["parts"]]
+        for name, table in manifest["tables"].items()
+    }
+
+
+def test_the_build_gives_title_only_papers_the_ids_of_the_ledger_incrementally_as_in_full(
+    tmp_paths: Paths, tmp_path: Path
+) -> None:
+    from pipelines.core.build import build_everything
+    from pipelines.core.curate.stored import read_table
+
+    shutil.copytree(SAMPLE_LANDING, tmp_paths.landing_dir, dirs_exist_ok=True)
+    build_everything(tmp_paths)
+    papers = read_table(tmp_paths.curated_dir, "papers")
+    by_title = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
+    assert by_title.height == 69
+    looked_up, pinned = by_title["title"][0], by_title["title"][1]
+    ledger = tmp_paths.landing_dir / RESOLUTIONS_FOLDER / "20240610T120000000000Z.jsonl"
+    ledger.parent.mkdir()
+    lines = [
+        {
+            "provenance": "lookup",
+            "title": looked_up,
+            "decision": ACCEPTED,
+            "arxiv_id": "2401.00001v2",
+        },
+        {"provenance": MANUAL, "title": pinned, "arxiv_id": "arXiv:2402.00002"},
+        # an unresolved answer and a malformed id give nothing
+        {
+            "provenance": "lookup",
+            "title": by_title["title"][2],
+            "decision": UNRESOLVED,
+            "arxiv_id": None,
+        },
+        {"provenance": MANUAL, "title": by_title["title"][3], "arxiv_id": "not an id"},
+    ]
+    ledger.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+
+    incremental = build_everything(tmp_paths)
+    assert incremental.curation != "full: every paper curated from the whole history"
+    papers = read_table(tmp_paths.curated_dir, "papers")
+    found = papers.filter(pl.col("arxiv_id").is_in(["2401.00001", "2402.00002"]))
+    assert found.select("paper_id", "title").sort("paper_id").rows() == [
+        ("2401.00001", looked_up),
+        ("2402.00002", pinned),
+    ]
+    assert papers.filter(pl.col("paper_id").str.starts_with("title:")).height == 67
+    # each paper says how its id was found
+    assert dict(papers.group_by("id_source").len().iter_rows()) == {
+        "api": 311,
+        "lookup": 1,
+        "manual": 1,
+        None: 67,
+    }
+
+    # the release names the ledger it read
+    manifest = orjson.loads((incremental.release.path / "manifest.json").read_bytes())  # type: ignore[union-attr]
+    assert manifest["sources"][-1] == {
+        "file_key": f"{RESOLUTIONS_FOLDER}/{ledger.name}",
+        "sha256": sha256_file(ledger),
+        "size": ledger.stat().st_size,
+        "status": "lookup ledger",
+    }
+    full_paths = Paths(landing_dir=tmp_paths.landing_dir, data_dir=tmp_path / "full")
+    full = build_everything(full_paths)
+    assert _release_parts(full) == _release_parts(incremental)

@@ -78,6 +78,7 @@ def plan_increment(
     files_now: pl.DataFrame,
     changed: list[str],
     changed_entries: pl.DataFrame,
+    looked_up: pl.DataFrame | None = None,
 ) -> Increment:
     """Which papers to curate again, and from which files.
 
@@ -87,6 +88,8 @@ def plan_increment(
         changed: :func:`changed_files` of the two.
         changed_entries: ``STATE_ENTRY_COLUMNS`` of the kept entries of the changed files that
             are ingested now (none of a file quarantined or a duplicate now).
+        looked_up: the look-up ledger's ids (``resolve_paper_ids``); an entry it gives another
+            paper than before is one whose paper changed.
     """
     changed_list = pl.Series(changed, dtype=pl.String).implode()
     kept_before = previous.entries.filter(~pl.col("source_file").is_in(changed_list))
@@ -94,8 +97,8 @@ def plan_increment(
         [kept_before.select(STATE_ENTRY_COLUMNS), changed_entries.select(STATE_ENTRY_COLUMNS)]
     )
     resolution = (
-        resolve_paper_ids(narrow.lazy())
-        .select(*ENTRY_KEY, "arxiv_id", "title_key", "paper_id", "resolved_arxiv_id")
+        resolve_paper_ids(narrow.lazy(), looked_up)
+        .select(*ENTRY_KEY, "arxiv_id", "title_key", "paper_id", "resolved_arxiv_id", "id_found_by")
         .collect()
     )
     before = previous.entries.select(*ENTRY_KEY, pl.col("paper_id").alias("paper_before"))
@@ -122,7 +125,7 @@ def plan_increment(
         changed_files=changed,
         papers=papers,
         files_to_read=holding["source_file"].unique().sort().to_list(),
-        resolution=holding.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id"),
+        resolution=holding.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id", "id_found_by"),
         state=state,
     )
 

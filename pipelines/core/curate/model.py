@@ -51,12 +51,31 @@ CODE_PROMISE = (
 )
 
 
-def resolve_paper_ids(entries: pl.LazyFrame) -> pl.LazyFrame:
+# how a paper's arXiv id was found (papers.id_source), most authoritative first: an API entry's
+# own id, a paper link in a capture, the title of an API entry, an operator's pin, a look-up
+ID_API, ID_CAPTURE_LINK, ID_TITLE_MATCH, ID_MANUAL, ID_LOOKUP = (
+    "api",
+    "capture_link",
+    "title_match",
+    "manual",
+    "lookup",
+)
+ID_SOURCES = (ID_API, ID_CAPTURE_LINK, ID_TITLE_MATCH, ID_MANUAL, ID_LOOKUP)
+
+# the title look-up ledger as curation reads it: per title key, the arXiv id pinned by hand and
+# the one a look-up accepted (ops/resolve.ledger_ids)
+LOOKED_UP_SCHEMA = {"title_key": pl.String(), "pinned_id": pl.String(), "looked_up_id": pl.String()}
+
+
+def resolve_paper_ids(entries: pl.LazyFrame, looked_up: pl.DataFrame | None = None) -> pl.LazyFrame:
     """Give every entry its ``paper_id``.
 
-    An entry with an arXiv id is keyed by it. An entry without one (a page capture) takes the
-    arXiv id of the papers whose title has the same matching form, when exactly one arXiv id has
-    that title; otherwise it keeps the deterministic key ``title:<matching form of the title>``.
+    An entry with an arXiv id is keyed by it. An entry without one (a page capture) takes, in
+    this order: the id an operator pinned to its title by hand; the arXiv id of the papers whose
+    title has the same matching form, when exactly one arXiv id has that title; the id a title
+    look-up accepted. Otherwise it keeps the deterministic key ``title:<matching form>``.
+    ``looked_up`` (``LOOKED_UP_SCHEMA``, one row per title key) holds the pinned and looked-up
+    ids of the look-up ledger.
     """
     known_titles = (
         entries.filter(pl.col("arxiv_id").is_not_null())
@@ -65,17 +84,30 @@ def resolve_paper_ids(entries: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("_candidates").list.len() == 1)
         .select("title_key", pl.col("_candidates").list.first().alias("_matched_id"))
     )
+    ledger = pl.DataFrame(schema=LOOKED_UP_SCHEMA) if looked_up is None else looked_up
+    found = pl.coalesce(
+        pl.col("arxiv_id"), pl.col("pinned_id"), pl.col("_matched_id"), pl.col("looked_up_id")
+    )
     return (
         entries.join(known_titles, on="title_key", how="left")
+        .join(ledger.lazy(), on="title_key", how="left")
         .with_columns(
             pl.coalesce(
-                pl.col("arxiv_id"),
-                pl.col("_matched_id"),
-                pl.concat_str([pl.lit(TITLE_KEY_PREFIX), pl.col("title_key")]),
+                found, pl.concat_str([pl.lit(TITLE_KEY_PREFIX), pl.col("title_key")])
             ).alias("paper_id"),
-            pl.coalesce(pl.col("arxiv_id"), pl.col("_matched_id")).alias("resolved_arxiv_id"),
+            found.alias("resolved_arxiv_id"),
+            # how an entry without an arXiv id of its own got one (id_source of the papers)
+            pl.when(pl.col("arxiv_id").is_not_null())
+            .then(None)
+            .when(pl.col("pinned_id").is_not_null())
+            .then(pl.lit(ID_MANUAL))
+            .when(pl.col("_matched_id").is_not_null())
+            .then(pl.lit(ID_TITLE_MATCH))
+            .when(pl.col("looked_up_id").is_not_null())
+            .then(pl.lit(ID_LOOKUP))
+            .alias("id_found_by"),
         )
-        .drop("_matched_id")
+        .drop("_matched_id", "pinned_id", "looked_up_id")
     )
 
 
@@ -128,6 +160,14 @@ def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
     (``build_papers``), so the history's text is never sorted or copied as a whole.
     """
     # an API entry (it carries the arXiv id) beats a capture; then the latest listing wins
+    own_id = pl.col("arxiv_id").is_not_null()
+    id_source = (
+        pl.when(own_id & (pl.col("source_format") == API_FORMAT))
+        .then(pl.lit(ID_API))
+        .when(own_id)
+        .then(pl.lit(ID_CAPTURE_LINK))
+        .otherwise(pl.col("id_found_by"))
+    )
     preferred = resolved.select(
         "paper_id",
         "resolved_arxiv_id",
@@ -136,6 +176,9 @@ def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
         "source_format",
         "listed_on",
         pl.col("ai_keywords").is_not_null().alias("_has_keywords"),
+        id_source.replace_strict(ID_SOURCES, range(len(ID_SOURCES)), default=None).alias(
+            "_id_rank"
+        ),
     ).sort(
         pl.col("source_format") == API_FORMAT,
         pl.col("listed_on"),
@@ -144,14 +187,26 @@ def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
         descending=[True, True, True, False],
         nulls_last=True,
     )
-    return preferred.group_by("paper_id").agg(
-        pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
-        pl.col("source_file").first(),
-        pl.col("position").first(),
-        pl.col("published_at").drop_nulls().first(),
-        pl.col("source_file").filter("_has_keywords").first().alias("_keywords_file"),
-        pl.col("position").filter("_has_keywords").first().alias("_keywords_position"),
-        pl.col("source_format").unique().sort().alias("source_formats"),
+    return (
+        preferred.group_by("paper_id")
+        .agg(
+            pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
+            pl.col("source_file").first(),
+            pl.col("position").first(),
+            pl.col("published_at").drop_nulls().first(),
+            pl.col("source_file").filter("_has_keywords").first().alias("_keywords_file"),
+            pl.col("position").filter("_has_keywords").first().alias("_keywords_position"),
+            pl.col("source_format").unique().sort().alias("source_formats"),
+            pl.col("_id_rank").min().alias("_id_rank"),
+        )
+        .with_columns(
+            pl.col("_id_rank")
+            .replace_strict(
+                range(len(ID_SOURCES)), ID_SOURCES, default=None, return_dtype=pl.String
+            )
+            .alias("id_source")
+        )
+        .drop("_id_rank")
     )
 
 
@@ -188,6 +243,7 @@ def build_papers(
         .select(
             "paper_id",
             "arxiv_id",
+            "id_source",
             "title",
             "abstract",
             "authors",

@@ -29,9 +29,11 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import orjson
+import polars as pl
 import requests
 
-from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, sha256_hex
+from pipelines.core.curate.model import LOOKED_UP_SCHEMA
+from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, sha256_file, sha256_hex
 from pipelines.core.ops.fetch import (
     FetchError,
     FetchSettings,
@@ -51,12 +53,15 @@ from pipelines.core.ops.title_lookup import (
     parse_arxiv_atom,
     parse_hf_search,
     title_keys,
+    versionless_ids,
 )
 
 LOOKUP = "lookup"
 MANUAL = "manual"
 # a look-up whose source could not be asked or read: tried again by the next run
 FAILED = "failed"
+# the status of a ledger file among a release's sources
+LEDGER_STATUS = "lookup ledger"
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,43 @@ def read_ledger(landing_dir: Path) -> list[dict[str, Any]]:
             if isinstance(line, dict) and isinstance(line.get("title"), str):
                 lines.append(line)
     return lines
+
+
+def ledger_sources(landing_dir: Path) -> list[dict[str, Any]]:
+    """The ledger files as sources of a release (``file_key``, ``sha256``, ``size``, ``status``
+    ``lookup ledger``): a release says which answers its ids came from."""
+    folder = landing_dir / RESOLUTIONS_FOLDER
+    return [
+        {
+            "file_key": f"{RESOLUTIONS_FOLDER}/{path.name}",
+            "sha256": sha256_file(path),
+            "size": path.stat().st_size,
+            "status": LEDGER_STATUS,
+        }
+        for path in (sorted(folder.glob("*.jsonl")) if folder.is_dir() else [])
+    ]
+
+
+def ledger_ids(landing_dir: Path) -> pl.DataFrame:
+    """What curation reads of the ledger (``model.LOOKED_UP_SCHEMA``): per title key, the
+    latest id pinned by hand and the latest id a look-up accepted, well-formed ids only."""
+    pinned: dict[str, str] = {}
+    looked_up: dict[str, str] = {}
+    lines = [line for line in read_ledger(landing_dir) if isinstance(line.get("arxiv_id"), str)]
+    keys = title_keys([line["title"] for line in lines])
+    ids = versionless_ids([line["arxiv_id"] for line in lines])
+    for line, key, arxiv in zip(lines, keys, ids, strict=True):
+        if not key or arxiv is None:
+            continue
+        if line.get("provenance") == MANUAL:
+            pinned[key] = arxiv
+        elif line.get("decision") == ACCEPTED:
+            looked_up[key] = arxiv
+    rows = [
+        {"title_key": key, "pinned_id": pinned.get(key), "looked_up_id": looked_up.get(key)}
+        for key in sorted(pinned.keys() | looked_up.keys())
+    ]
+    return pl.DataFrame(rows, schema=LOOKED_UP_SCHEMA)
 
 
 def titles_to_look_up(

@@ -33,6 +33,10 @@ TABLES: dict[str, TableDoc] = {
                 "paper_id": "Stable key: the versionless arXiv id, or 'title:<normalised title>' "
                 "while no source has given the paper's arXiv id.",
                 "arxiv_id": "Versionless arXiv id (2405.15738, hep-th/9901001); null when unknown.",
+                "id_source": "How the arXiv id was found: 'api' (an API listing's own id), "
+                "'capture_link' (a paper link in a page capture), 'title_match' (the title of an "
+                "API listing), 'manual' (pinned by an operator in the look-up ledger), 'lookup' "
+                "(a title look-up, trending-papers resolve); null when unknown.",
                 "title": "Title, white space collapsed, Unicode NFC.",
                 "abstract": "Abstract, hard line breaks unwrapped, white space collapsed, NFC.",
                 "authors": "Author names in listed order (API listings only).",
