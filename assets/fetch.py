@@ -1,11 +1,14 @@
 """The live fetch: daily papers API responses (and the trending page) into the landing folder."""
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
 from assets.ingest import OWNERS
+from pipelines.core.curate.stored import read_table
 from pipelines.core.ops.fetch import backfill, fetch_trending
+from pipelines.core.ops.resolve import resolve_titles, settings_from_env, titles_due
 from pipelines.resources import HuggingFaceApi, PipelineSettings
 
 
@@ -61,3 +64,49 @@ def daily_papers_fetch(
     if failed and len(failed) == len(outcomes):
         raise dg.Failure(description=str(failed[0].error), metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
+
+
+class TitleLookups(dg.Config):
+    """How many titles one run looks up at most (arXiv asks for 3 s between requests)."""
+
+    limit: int = 200
+
+
+@dg.asset(
+    group_name="fetch",
+    deps=[daily_papers_fetch],
+    kinds={"python", "json"},
+    owners=OWNERS,
+)
+def title_lookups(
+    context: dg.AssetExecutionContext,
+    config: TitleLookups,
+    settings: PipelineSettings,
+    huggingface: HuggingFaceApi,
+) -> dg.MaterializeResult:
+    """The look-up ledger (``resolutions/*.jsonl`` in the landing folder): for the papers of the
+    last build listed by title alone, what the Hugging Face papers search and the arXiv API
+    answered and which arXiv id, if any, was accepted. The next build reads it as input
+    (``trending-papers resolve`` does the same from the command line)."""
+    paths = settings.paths
+    try:
+        papers = read_table(paths.curated_dir, "papers")
+    except (OSError, KeyError, ValueError) as error:
+        raise dg.Failure(
+            f"no curated papers in {paths.curated_dir}: build first ({error})"
+        ) from error
+    lookup = settings_from_env(huggingface.fetch_settings)
+    lookup = dataclasses.replace(lookup, hf_base_url=huggingface.base_url)
+    waiting, due = titles_due(papers, paths.landing_dir, lookup, datetime.now(UTC))
+    run = resolve_titles(due[: config.limit], paths.landing_dir, lookup)
+    context.log.info(run.describe())
+    return dg.MaterializeResult(
+        metadata={
+            "titles_without_id": waiting,
+            "looked_up": len(run.lines),
+            "resolved": run.count("accepted"),
+            "unresolved": run.count("unresolved"),
+            "failed": run.count("failed"),
+            "ledger": str(run.ledger) if run.ledger else "nothing looked up",
+        }
+    )

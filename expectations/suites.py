@@ -22,6 +22,7 @@ import polars as pl
 
 from pipelines.core.arxiv import VERSIONLESS_ID
 from pipelines.core.curate.claims import CLAIM_UNITS
+from pipelines.core.curate.model import ID_SOURCES
 from pipelines.core.ingest.contracts import (
     DROPPED,
     MAX_ABSTRACT_CHARS,
@@ -163,6 +164,7 @@ def _papers() -> list[Any]:
         e.ExpectColumnValuesToMatchRegex(column="paper_id", regex=PAPER_ID_FORMAT),
         e.ExpectColumnValuesToBeUnique(column="arxiv_id"),
         e.ExpectColumnValuesToMatchRegex(column="arxiv_id", regex=ARXIV_ID_FORMAT),
+        e.ExpectColumnValuesToBeInSet(column="id_source", value_set=list(ID_SOURCES)),
         *_title_lengths(),
         e.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="last_listed_on",
@@ -357,8 +359,8 @@ LISTING_ENTRIES_WARN = SuiteSpec(
 PAPERS = SuiteSpec(
     name="papers.error",
     table="papers",
-    columns=("paper_id", "arxiv_id", "first_listed_on", "last_listed_on", "best_rank",
-             "times_listed", "peak_upvotes"),
+    columns=("paper_id", "arxiv_id", "id_source", "first_listed_on", "last_listed_on",
+             "best_rank", "times_listed", "peak_upvotes"),
     length_columns=("title", "abstract"),
     expectations=_papers,
 )  # fmt: skip

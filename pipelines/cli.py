@@ -471,13 +471,7 @@ def resolve(limit: int | None, dry_run: bool) -> None:
     import polars as pl
 
     from pipelines.core.curate.stored import read_table
-    from pipelines.core.ops.resolve import (
-        LookupSettings,
-        listed_titles,
-        read_ledger,
-        resolve_titles,
-        titles_to_look_up,
-    )
+    from pipelines.core.ops.resolve import resolve_titles, settings_from_env, titles_due
 
     paths = _locations().paths
     try:
@@ -486,19 +480,10 @@ def resolve(limit: int | None, dry_run: bool) -> None:
         raise click.ClickException(
             f"no curated papers in {paths.curated_dir}: run `{_program()} build` first"
         ) from None
-    unresolved = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
-    defaults = LookupSettings()
-    settings = LookupSettings(
-        hf_base_url=os.environ.get("PAPERS_HF_BASE_URL") or defaults.hf_base_url,
-        arxiv_base_url=os.environ.get("PAPERS_ARXIV_BASE_URL") or defaults.arxiv_base_url,
-    )
-    due = titles_to_look_up(
-        listed_titles(unresolved.iter_rows(named=True)),
-        read_ledger(paths.landing_dir),
-        datetime.now(UTC),
-        settings.retry_unresolved_days,
-    )[:limit]
-    click.echo(f"{unresolved.height:,} papers without an arXiv id; {len(due):,} to look up")
+    settings = settings_from_env()
+    unresolved, due = titles_due(papers, paths.landing_dir, settings, datetime.now(UTC))
+    due = due[:limit]
+    click.echo(f"{unresolved:,} papers without an arXiv id; {len(due):,} to look up")
     if dry_run:
         for title in due:
             click.echo(f"  {title.title}")

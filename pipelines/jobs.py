@@ -33,7 +33,16 @@ FETCH_JOB = "fetch_daily_papers"
 
 fetch_daily_papers_job = dg.define_asset_job(
     FETCH_JOB,
-    selection=dg.AssetSelection.groups("fetch"),
+    selection=dg.AssetSelection.assets("daily_papers_fetch"),
     description="Fetch daily papers API responses (and the trending page when configured) into "
     "the landing folder.",
+)
+
+LOOKUP_JOB = "look_up_titles"
+
+look_up_titles_job = dg.define_asset_job(
+    LOOKUP_JOB,
+    selection=dg.AssetSelection.assets("title_lookups"),
+    description="Look up the arXiv ids of papers listed by title alone (Hugging Face papers "
+    "search, then arXiv) and land the answers in the landing folder's look-up ledger.",
 )

@@ -3,7 +3,12 @@ them), and rebuild everything once a week."""
 
 import dagster as dg
 
-from pipelines.jobs import FULL_BUILD_TAG, fetch_daily_papers_job, publish_dataset_job
+from pipelines.jobs import (
+    FULL_BUILD_TAG,
+    fetch_daily_papers_job,
+    look_up_titles_job,
+    publish_dataset_job,
+)
 
 daily_fetch_schedule = dg.ScheduleDefinition(
     name="daily_fetch_schedule",
@@ -28,4 +33,15 @@ weekly_full_build_schedule = dg.ScheduleDefinition(
     description="Once a week, curates every paper from the whole history, validates every row "
     "and rebuilds the warehouse; daily builds only update what their new files touch. It "
     "publishes the same data, so it makes no new release unless something was wrong.",
+)
+
+daily_title_lookup_schedule = dg.ScheduleDefinition(
+    name="daily_title_lookup_schedule",
+    job=look_up_titles_job,
+    # after the daily fetch and the build it triggers, so today's title-only papers are known
+    cron_schedule="30 7 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Every morning after the fetch, looks up the arXiv ids of papers listed by title "
+    "alone and lands the answers; the next build gives the papers their ids.",
 )

@@ -14,6 +14,7 @@ from tests.conftest import REPO
 # a rename or a new dependency shows up here as a reviewable diff
 EXPECTED_GRAPH = {
     "daily_papers_fetch": ("fetch", []),
+    "title_lookups": ("fetch", ["daily_papers_fetch"]),
     "raw_listing_files": ("ingest", []),
     "listing_entries": ("ingest", ["raw_listing_files"]),
     "papers": ("curated", ["listing_entries"]),
@@ -90,6 +91,14 @@ def test_jobs_sensor_and_workspace() -> None:
     assert defs.resolve_job_def("build_dataset") is not None
     assert defs.resolve_job_def("publish_dataset") is not None
     assert defs.resolve_job_def("fetch_daily_papers") is not None
+    # the daily fetch asks nothing but the daily API; the look-ups are a job of their own
+    fetch_job = defs.resolve_job_def("fetch_daily_papers")
+    assert [node.name for node in fetch_job.nodes_in_topological_order] == ["daily_papers_fetch"]
+    lookups = defs.resolve_schedule_def("daily_title_lookup_schedule")
+    assert (lookups.job_name, lookups.default_status) == (
+        "look_up_titles",
+        dg.DefaultScheduleStatus.STOPPED,
+    )
     schedule = defs.resolve_schedule_def("daily_fetch_schedule")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
     # once a week, everything again: the same data, checked from scratch

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.fetch import FetchRange, daily_papers_fetch, fetch_range
+from assets.fetch import FetchRange, daily_papers_fetch, fetch_range, title_lookups
 from pipelines.core.build import build_everything, read_curated
 from pipelines.core.ops.settings import Paths
 from pipelines.resources import HuggingFaceApi, PipelineSettings
@@ -103,3 +103,48 @@ def test_the_daily_schedule_requests_the_fetch_job() -> None:
     request = daily_fetch_schedule.evaluate_tick(context).run_requests
     assert request is not None and len(request) == 1
     assert daily_fetch_schedule.job_name == "fetch_daily_papers"
+
+
+def test_the_look_up_asset_lands_a_ledger_for_the_title_only_papers_of_the_last_build(
+    built_sample: Paths, server: ReplayServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    import orjson
+
+    from pipelines.core.curate.stored import read_table
+    from pipelines.core.ops.resolve import LookupSettings, read_ledger
+
+    paths = Paths(landing_dir=tmp_path / "landing", data_dir=tmp_path / "data")
+    shutil.copytree(built_sample.landing_dir, paths.landing_dir)
+    shutil.copytree(built_sample.data_dir, paths.data_dir, symlinks=True)
+    monkeypatch.setenv("PAPERS_ARXIV_BASE_URL", server.base_url)
+    papers = read_table(paths.curated_dir, "papers")
+    first = papers.filter(papers["paper_id"].str.starts_with("title:")).sort("paper_id")["title"][0]
+    search = LookupSettings(hf_base_url=server.base_url).hf_search_url(first)
+    answer = [{"paper": {"id": "2411.00001", "title": first, "publishedAt": "2024-01-01"}}]
+    server.add_page(search.removeprefix(server.base_url), orjson.dumps(answer), "application/json")
+    result = dg.materialize(
+        [title_lookups],
+        resources=_resources(paths, server.base_url),
+        run_config={"ops": {"title_lookups": {"config": {"limit": 2}}}},
+    )
+    assert result.success
+    metadata = result.asset_materializations_for_node("title_lookups")[0].metadata
+    # the second title is known to neither source (404): failed, asked again by the next run
+    assert {
+        name: metadata[name].value
+        for name in ("titles_without_id", "looked_up", "resolved", "failed")
+    } == {
+        "titles_without_id": 69,
+        "looked_up": 2,
+        "resolved": 1,
+        "failed": 1,
+    }
+    ledger = read_ledger(paths.landing_dir)
+    assert next((line["title"], line["arxiv_id"], line["decision"]) for line in ledger) == (
+        first,
+        "2411.00001",
+        "accepted",
+    )
+    assert ledger[1]["decision"] == "failed" and "404" in ledger[1]["reason"]

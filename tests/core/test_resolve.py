@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 import orjson
@@ -281,3 +282,68 @@ def test_the_build_gives_title_only_papers_the_ids_of_the_ledger_incrementally_a
     full_paths = Paths(landing_dir=tmp_paths.landing_dir, data_dir=tmp_path / "full")
     full = build_everything(full_paths)
     assert _release_parts(full) == _release_parts(incremental)
+
+
+def _feed(entries: list[tuple[str, str, str]]) -> bytes:
+    """An arXiv API answer (Atom) with these (id, title, published day) entries."""
+    body = "".join(
+        f"<entry><id>http://arxiv.org/abs/{arxiv}v1</id><published>{day}T12:00:00Z</published>"
+        f"<title>{escape(title)}</title><author><name>A. Author</name></author></entry>"
+        for arxiv, title, day in entries
+    )
+    return f'<feed xmlns="http://www.w3.org/2005/Atom">{body}</feed>'.encode()
+
+
+def test_the_bundled_capture_resolved_then_built_offline_gives_the_ids_the_server_knows(
+    built_sample: Paths,
+    server: ReplayServer,
+    lookup: LookupSettings,
+    session: requests.Session,
+    tmp_path: Path,
+) -> None:
+    """The capture's 69 title-only papers, a third known to the search, a third to arXiv only,
+    a third to neither; after the look-ups, a build gives every known title its id, and a
+    build of the same landing folder in a fresh data folder (no server asked) is identical."""
+    from pipelines.core.build import build_everything
+    from pipelines.core.curate.stored import read_table
+
+    papers = read_table(built_sample.curated_dir, "papers")
+    listed = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
+    titles = [
+        ListedTitle(row["title"], row["first_listed_on"]) for row in listed.iter_rows(named=True)
+    ]
+    known: dict[str, str] = {}
+    for index, title in enumerate(titles):
+        arxiv = f"2411.{index:05d}"
+        day = "2024-11-01"
+        miss = (f"2410.{index:05d}", f"{title.title} (Workshop Version)", "2024-10-01")
+        search, feed = b"[]", _feed([])
+        if index % 3 == 0:
+            item = {"paper": {"id": arxiv, "title": title.title, "publishedAt": f"{day}T12:00:00Z"}}
+            other = {
+                "paper": {"id": miss[0], "title": miss[1], "publishedAt": f"{miss[2]}T12:00:00Z"}
+            }
+            search = orjson.dumps([other, item])
+            known[title.title] = arxiv
+        elif index % 3 == 1:
+            feed = _feed([miss, (arxiv, title.title, day)])
+            known[title.title] = arxiv
+        server.add_page(_target(lookup.hf_search_url(title.title)), search, "application/json")
+        server.add_page(_target(lookup.arxiv_url(title.title)), feed, "application/atom+xml")
+
+    landing = tmp_path / "landing"
+    shutil.copytree(built_sample.landing_dir, landing)
+    run = _run(titles, landing, lookup, session)
+    assert (run.count(ACCEPTED), run.count(UNRESOLVED), run.count(FAILED)) == (46, 23, 0)
+
+    online = build_everything(Paths(landing_dir=landing, data_dir=tmp_path / "first"))
+    built = read_table(tmp_path / "first" / "curated", "papers")
+    got = dict(
+        built.filter(pl.col("id_source") == "lookup").select("title", "arxiv_id").iter_rows()
+    )
+    assert got == known
+    assert built.filter(pl.col("paper_id").str.starts_with("title:")).height == 23
+    requests_made = len(server.seen)
+    offline = build_everything(Paths(landing_dir=landing, data_dir=tmp_path / "second"))
+    assert len(server.seen) == requests_made
+    assert _release_parts(offline) == _release_parts(online)

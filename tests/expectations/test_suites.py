@@ -38,12 +38,17 @@ def test_planted_defects_in_papers(tables: dict[str, pl.DataFrame]) -> None:
         .then(pl.lit(0, dtype=pl.Int32))
         .otherwise(pl.col("best_rank"))
         .alias("best_rank"),
+        pl.when(pl.col("paper_id") == papers["paper_id"][7])
+        .then(pl.lit("guessed"))
+        .otherwise(pl.col("id_source"))
+        .alias("id_source"),
     )
     assert _failed(broken, suites.PAPERS, tables) == {
         ("expect_column_values_to_be_unique", "paper_id"),
         ("expect_column_values_to_be_unique", "arxiv_id"),
         ("expect_column_values_to_match_regex", "arxiv_id"),
         ("expect_column_values_to_be_between", "best_rank"),
+        ("expect_column_values_to_be_in_set", "id_source"),
     }
 
 

@@ -20,6 +20,7 @@ This module does not import Dagster.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -333,6 +334,31 @@ def _when(value: object) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def titles_due(
+    papers: pl.DataFrame, landing_dir: Path, settings: LookupSettings, now: datetime
+) -> tuple[int, list[ListedTitle]]:
+    """How many ``papers`` are listed by title alone (``title:`` papers), and which of them
+    to look up now (:func:`titles_to_look_up` against the landed ledger)."""
+    unresolved = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
+    due = titles_to_look_up(
+        listed_titles(unresolved.iter_rows(named=True)),
+        read_ledger(landing_dir),
+        now,
+        settings.retry_unresolved_days,
+    )
+    return unresolved.height, due
+
+
+def settings_from_env(fetch: FetchSettings | None = None) -> LookupSettings:
+    """Where to ask: ``PAPERS_HF_BASE_URL`` and ``PAPERS_ARXIV_BASE_URL`` when set."""
+    defaults = LookupSettings()
+    return LookupSettings(
+        hf_base_url=os.environ.get("PAPERS_HF_BASE_URL") or defaults.hf_base_url,
+        arxiv_base_url=os.environ.get("PAPERS_ARXIV_BASE_URL") or defaults.arxiv_base_url,
+        fetch=fetch or defaults.fetch,
+    )
 
 
 def listed_titles(rows: Iterable[dict[str, Any]]) -> list[ListedTitle]:
