@@ -31,7 +31,14 @@ from pipelines.core.ops.resolve import (
     titles_to_look_up,
 )
 from pipelines.core.ops.settings import Paths
-from pipelines.core.ops.title_lookup import ACCEPTED, UNRESOLVED, ListedTitle
+from pipelines.core.ops.title_lookup import (
+    ACCEPTED,
+    ARXIV_API,
+    HF_SEARCH,
+    UNRESOLVED,
+    Candidate,
+    ListedTitle,
+)
 from tests.conftest import SAMPLE_LANDING
 from tests.core.test_title_lookup import FEED
 from tests.support.clock import FakeClock
@@ -347,3 +354,57 @@ def test_the_bundled_capture_resolved_then_built_offline_gives_the_ids_the_serve
     offline = build_everything(Paths(landing_dir=landing, data_dir=tmp_path / "second"))
     assert len(server.seen) == requests_made
     assert _release_parts(offline) == _release_parts(online)
+
+
+def _answers(candidates: list[Candidate]) -> tuple[bytes, bytes]:
+    """The search answer (JSON items) and the arXiv answer (Atom) holding ``candidates``, each
+    source its own."""
+    items = [
+        {
+            "paper": {
+                "id": c.arxiv_id,
+                "title": c.title,
+                "authors": [{"name": name} for name in c.authors],
+                "publishedAt": f"{c.submitted_on}T12:00:00.000Z" if c.submitted_on else None,
+            }
+        }
+        for c in candidates
+        if c.source == HF_SEARCH
+    ]
+    entries = "".join(
+        f"<entry><id>http://arxiv.org/abs/{c.arxiv_id}v1</id>"
+        + (f"<published>{c.submitted_on}T12:00:00Z</published>" if c.submitted_on else "")
+        + f"<title>{escape(c.title)}</title>"
+        + "".join(f"<author><name>{escape(name)}</name></author>" for name in c.authors)
+        + "</entry>"
+        for c in candidates
+        if c.source == ARXIV_API
+    )
+    feed = f'<feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'.encode()
+    return orjson.dumps(items), feed
+
+
+def test_precision_through_the_server_on_300_labelled_titles(
+    server: ReplayServer, lookup: LookupSettings, session: requests.Session, tmp_path: Path
+) -> None:
+    """The labelled set of test_title_lookup, its first 300 titles answered by the local
+    server in both formats (the true paper from arXiv for every other title): the look-ups
+    accept only true ids, and every true paper the answers hold."""
+    from tests.core.test_title_lookup import _labelled_cases
+
+    cases = _labelled_cases()[:300]
+    for _, listed, candidates, _ in cases:
+        search, feed = _answers(candidates)
+        server.add_page(_target(lookup.hf_search_url(listed.title)), search, "application/json")
+        server.add_page(_target(lookup.arxiv_url(listed.title)), feed, "application/atom+xml")
+    run = _run([listed for _, listed, _, _ in cases], tmp_path, lookup, session)
+    outcomes = [
+        (line["arxiv_id"], truth) for line, (_, _, _, truth) in zip(run.lines, cases, strict=True)
+    ]
+    accepted = [(found, truth) for found, truth in outcomes if found is not None]
+    assert run.count(FAILED) == 0
+    precision = sum(found == truth for found, truth in accepted) / len(accepted)
+    assert precision >= 0.99
+    # measured: every accepted id is the true one, and every true paper answered is found
+    assert all(found == truth for found, truth in accepted)
+    assert len(accepted) == sum(truth is not None for _, truth in outcomes) == 200
