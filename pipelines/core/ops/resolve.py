@@ -89,12 +89,8 @@ class LookupSettings:
         return f"{self.arxiv_base_url.rstrip('/')}/api/query?{urlencode(query)}"
 
     def interval_for(self, url: str) -> float:
-        host = urlsplit(url).netloc
-        return (
-            self.arxiv_interval
-            if host == urlsplit(self.arxiv_base_url).netloc
-            else (self.hf_interval)
-        )
+        arxiv_host = urlsplit(self.arxiv_base_url).netloc
+        return self.arxiv_interval if urlsplit(url).netloc == arxiv_host else self.hf_interval
 
 
 class Pacer:
@@ -228,8 +224,8 @@ def titles_to_look_up(
     candidates = list(listed)
     keys = title_keys([item.title for item in candidates])
     latest: dict[str, dict[str, Any]] = {}
-    for line in ledger:
-        key = line.get("title_key") or title_keys([line["title"]])[0]
+    # keys made again from the titles, as curation makes them (ledger_ids)
+    for line, key in zip(ledger, title_keys([line["title"] for line in ledger]), strict=True):
         if latest.get(key, {}).get("provenance") != MANUAL:
             latest[key] = line
     due, seen = [], set()
@@ -261,17 +257,12 @@ def _look_up(
     pacer: Pacer,
     now: Callable[[], datetime],
 ) -> dict[str, Any]:
+    """Ask each source in turn until the candidates found so far settle the title."""
     answers: list[dict[str, Any]] = []
     candidates: list[Candidate] = []
     decision: Decision | None = None
-    for source in (HF_SEARCH, ARXIV_API):
-        url = (
-            settings.hf_search_url(listed.title)
-            if source == HF_SEARCH
-            else (settings.arxiv_url(listed.title))
-        )
-        parse = parse_hf_search if source == HF_SEARCH else parse_arxiv_atom
-        accept = "application/json" if source == HF_SEARCH else "application/atom+xml"
+    for source, url_of, parse, accept in _SOURCES:
+        url = url_of(settings, listed.title)
         pacer.wait(url, settings.interval_for(url))
         try:
             body = fetch_bytes(session, url, settings.fetch, accept)
@@ -279,51 +270,62 @@ def _look_up(
         except (FetchError, LookupAnswerError) as error:
             answers.append({"source": source, "url": url, "error": str(error)})
             continue
+        digest = sha256_hex(body)
         answers.append(
-            {"source": source, "url": url, "response_sha256": sha256_hex(body), "found": len(found)}
+            {"source": source, "url": url, "response_sha256": digest, "found": len(found)}
         )
         candidates += found
         decision = decide(listed, candidates)
         if decision.outcome == ACCEPTED:
             break
-    failed = any("error" in answer for answer in answers)
-    if decision is None or (failed and decision.outcome != ACCEPTED):
-        outcome, arxiv, reason = (
-            FAILED,
-            None,
-            "; ".join(answer["error"] for answer in answers if "error" in answer),
-        )
-        verdicts: tuple[tuple[str, str], ...] = decision.verdicts if decision else ()
-    else:
-        outcome, arxiv, reason, verdicts = (
-            decision.outcome,
-            decision.arxiv_id,
-            decision.reason,
-            decision.verdicts,
-        )
+    errors = [answer["error"] for answer in answers if "error" in answer]
+    # an answer missing may have held the paper: unless one was accepted, ask again next time
+    if decision is None or (errors and decision.outcome != ACCEPTED):
+        verdicts = decision.verdicts if decision else ()
+        decision = Decision(FAILED, None, "; ".join(errors), verdicts)
+    return _ledger_line(listed, decision, answers, candidates, now())
+
+
+# each source: its name, its URL for a title, its parser and the media type asked for
+_SOURCES = (
+    (HF_SEARCH, LookupSettings.hf_search_url, parse_hf_search, "application/json"),
+    (ARXIV_API, LookupSettings.arxiv_url, parse_arxiv_atom, "application/atom+xml"),
+)
+
+
+def _ledger_line(
+    listed: ListedTitle,
+    decision: Decision,
+    answers: list[dict[str, Any]],
+    candidates: list[Candidate],
+    moment: datetime,
+) -> dict[str, Any]:
+    """One look-up as the ledger keeps it."""
     return {
         "provenance": LOOKUP,
         "title": listed.title,
         "title_key": title_keys([listed.title])[0],
         "listed_on": listed.listed_on.isoformat() if listed.listed_on else None,
-        "decision": outcome,
-        "arxiv_id": arxiv,
-        "reason": reason,
+        "decision": decision.outcome,
+        "arxiv_id": decision.arxiv_id,
+        "reason": decision.reason,
         "answers": answers,
         "candidates": [
             {
                 "arxiv_id": candidate.arxiv_id,
                 "title": candidate.title,
                 "source": candidate.source,
-                "submitted_on": candidate.submitted_on.isoformat()
-                if candidate.submitted_on
-                else None,
+                "submitted_on": _iso(candidate.submitted_on),
                 "verdict": verdict,
             }
-            for candidate, (_, verdict) in zip(candidates, verdicts, strict=True)
+            for candidate, (_, verdict) in zip(candidates, decision.verdicts, strict=True)
         ],
-        "time": now().isoformat(timespec="seconds"),
+        "time": moment.isoformat(timespec="seconds"),
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _when(value: object) -> datetime | None:

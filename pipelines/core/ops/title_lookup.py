@@ -29,7 +29,7 @@ This module does not import Dagster and does no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -102,19 +102,29 @@ def decide(listed: ListedTitle, candidates: Sequence[Candidate]) -> Decision:
     """Accept the one candidate the evidence points to, or none (see the module's rules)."""
     keys = title_keys([listed.title, *(candidate.title for candidate in candidates)])
     listed_key, candidate_keys = keys[0], keys[1:]
-    surnames = _surnames(listed.authors)
+    surnames, *candidate_surnames = _surnames([listed.authors, *(c.authors for c in candidates)])
     repository = _repository(listed.github)
     verdicts = [
-        [candidate.arxiv_id, _verdict(listed, listed_key, candidate, key, surnames, repository)]
-        for candidate, key in zip(candidates, candidate_keys, strict=True)
+        [
+            candidate.arxiv_id,
+            _verdict(listed, listed_key, candidate, key, surnames & theirs, repository),
+        ]
+        for candidate, key, theirs in zip(
+            candidates, candidate_keys, candidate_surnames, strict=True
+        )
     ]
+    shares_author = {
+        candidate.arxiv_id
+        for candidate, theirs in zip(candidates, candidate_surnames, strict=True)
+        if surnames & theirs
+    }
     acceptable = [
         candidate
         for candidate, (_, verdict) in zip(candidates, verdicts, strict=True)
         if verdict in _ACCEPTABLE
     ]
     if len({candidate.arxiv_id for candidate in acceptable}) > 1 and surnames:
-        acceptable = [c for c in acceptable if surnames & _surnames(c.authors)]
+        acceptable = [c for c in acceptable if c.arxiv_id in shares_author]
         kept = {candidate.arxiv_id for candidate in acceptable}
         for verdict in verdicts:
             if verdict[1] in _ACCEPTABLE and verdict[0] not in kept:
@@ -234,7 +244,7 @@ def _verdict(
     listed_key: str,
     candidate: Candidate,
     key: str,
-    listed_surnames: set[str],
+    common_surnames: set[str],
     listed_repository: str | None,
 ) -> str:
     if listed.listed_on and candidate.submitted_on and candidate.submitted_on > listed.listed_on:
@@ -246,15 +256,16 @@ def _verdict(
         return "too far"
     if listed_repository and listed_repository == _repository(candidate.github):
         return "near, same repository"
-    if listed_surnames & _surnames(candidate.authors):
+    if common_surnames:
         return "near, an author in common"
     return "near, no other signal"
 
 
-def _surnames(authors: Iterable[str]) -> set[str]:
-    """Each author's last word, lower case, from the title keys of the names."""
-    names = [name for name in authors if name.strip()]
-    return {key.split()[-1] for key in title_keys(names) if key}
+def _surnames(groups: Sequence[Sequence[str]]) -> list[set[str]]:
+    """Per group of author names, each author's last word in matching form (one pass)."""
+    names = [name for group in groups for name in group]
+    keys = iter(title_keys(names))
+    return [{key.split()[-1] for _ in group if (key := next(keys))} for group in groups]
 
 
 def _repository(url: str | None) -> str | None:
