@@ -30,6 +30,7 @@ from pipelines.core.ingest.contracts import (
     MAX_TITLE_CHARS,
     REPAIRED,
 )
+from pipelines.core.ops.settings import build_date
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -85,7 +86,8 @@ class SuiteSpec:
 
 
 def _latest_listing() -> dt.datetime:
-    today = dt.datetime.now(dt.UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    # the build's date, not the clock's: the same build gives the same results past midnight
+    today = dt.datetime.combine(build_date(), dt.time())
     return today + dt.timedelta(days=LISTING_DAYS_AHEAD)
 
 

@@ -473,7 +473,11 @@ def resolve(limit: int | None, dry_run: bool) -> None:
     from pipelines.core.curate.stored import read_table
     from pipelines.core.ops.resolve import resolve_titles, settings_from_env, titles_due
 
-    paths = _locations().paths
+    locations = _locations()
+    paths = locations.paths
+    progress = _progress_to_screen()
+    # the last build's papers and the ledger so far, from the s3:// folders when they are such
+    _sync(locations, progress, "pull")
     try:
         papers = read_table(paths.curated_dir, "papers")
     except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
@@ -489,6 +493,7 @@ def resolve(limit: int | None, dry_run: bool) -> None:
             click.echo(f"  {title.title}")
         return
     click.echo(resolve_titles(due, paths.landing_dir, settings).describe())
+    _sync(locations, progress, "push", data=False)
 
 
 if __name__ == "__main__":

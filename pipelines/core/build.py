@@ -12,7 +12,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -67,7 +67,7 @@ from pipelines.core.ingest.store import (
 )
 from pipelines.core.ops.locking import exclusive_build
 from pipelines.core.ops.resolve import ledger_ids, ledger_sources
-from pipelines.core.ops.settings import Paths
+from pipelines.core.ops.settings import Paths, build_date
 from pipelines.core.publish.catalog import RELEASE_DIFF, TABLES
 from pipelines.core.publish.licences import source_licences
 from pipelines.core.publish.parts import (
@@ -432,14 +432,6 @@ def build_time() -> datetime:
     rebuild of the same inputs can give the same manifest."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     return datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-
-
-def build_date() -> date:
-    """The date a release is named after: today in UTC, or ``SOURCE_DATE_EPOCH`` when set."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        return datetime.fromtimestamp(int(epoch), UTC).date()
-    return datetime.now(UTC).date()
 
 
 def code_version() -> str:

@@ -90,3 +90,15 @@ def test_the_warn_suite_reports_a_paper_with_too_many_repositories(
         1,
         [6],
     )
+
+
+def test_the_not_after_today_bound_is_the_builds_date_not_the_clocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build of fixed inputs and date gives the same validation results past midnight."""
+    import datetime as dt
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764115200")  # 2025-11-26
+    assert suites._latest_listing() == dt.datetime(2025, 11, 26) + dt.timedelta(
+        days=suites.LISTING_DAYS_AHEAD
+    )

@@ -17,6 +17,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipelines.core.ops.object_store import Mirror, SyncReport, is_remote
@@ -186,3 +187,13 @@ def paths_from_env(environ: Mapping[str, str] | None = None) -> Paths:
     A folder given as an ``s3://`` URL is its local mirror (see :class:`Locations`).
     """
     return locations_from_env(environ).paths
+
+
+def build_date() -> date:
+    """The date a build is of: today in UTC, or ``SOURCE_DATE_EPOCH`` when set. Releases are
+    named after it, and the suites' "not after today" bounds end there, so a build of the same
+    inputs with the same date gives the same files whenever it runs."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    return datetime.now(UTC).date()
