@@ -6,9 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from assets.ingest import OWNERS
-from pipelines.core.curate.stored import read_table
 from pipelines.core.ops.fetch import backfill, fetch_trending
-from pipelines.core.ops.resolve import resolve_titles, settings_from_env, titles_due
+from pipelines.core.ops.resolve import (
+    resolve_titles,
+    settings_from_env,
+    title_only_papers,
+    titles_due,
+)
 from pipelines.resources import HuggingFaceApi, PipelineSettings
 
 
@@ -90,19 +94,17 @@ def title_lookups(
     (``trending-papers resolve`` does the same from the command line)."""
     paths = settings.paths
     try:
-        papers = read_table(paths.curated_dir, "papers")
-    except (OSError, KeyError, ValueError) as error:
-        raise dg.Failure(
-            f"no curated papers in {paths.curated_dir}: build first ({error})"
-        ) from error
+        papers = title_only_papers(paths.curated_dir)
+    except FileNotFoundError as error:
+        raise dg.Failure(f"{error}; build first") from error
     lookup = settings_from_env(huggingface.fetch_settings)
     lookup = dataclasses.replace(lookup, hf_base_url=huggingface.base_url)
-    waiting, due = titles_due(papers, paths.landing_dir, lookup, datetime.now(UTC))
+    due = titles_due(papers, paths.landing_dir, lookup, datetime.now(UTC))
     run = resolve_titles(due[: config.limit], paths.landing_dir, lookup)
     context.log.info(run.describe())
     return dg.MaterializeResult(
         metadata={
-            "titles_without_id": waiting,
+            "titles_without_id": papers.height,
             "looked_up": len(run.lines),
             "resolved": run.count("accepted"),
             "unresolved": run.count("unresolved"),

@@ -370,11 +370,9 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 
 
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
-    import polars as pl
-
     from pipelines.core.curate.stored import read_parts, read_table
     from pipelines.core.ingest.breaker import count_by_rule, repair_counts
-    from pipelines.core.publish.parts import table_glob
+    from pipelines.core.ops.resolve import title_only_papers
 
     files = read_table(paths.curated_dir, "listing_files")
     papers = sum(part.rows for part in read_parts(paths.curated_dir)["papers"].values())
@@ -395,17 +393,11 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
         f"{int(files['entries_rejected'].sum()):,} rejected"
     )
     click.echo(f"  papers:        {papers:,}")
-    by_title = (
-        pl.scan_parquet(paths.curated_dir / table_glob("papers"))
-        .filter(pl.col("paper_id").str.starts_with("title:"))
-        .select(pl.len())
-        .collect()
-        .item()
-    )
+    by_title = title_only_papers(paths.curated_dir).height
     if by_title:
         click.echo(
             f"    {by_title:,} listed by title alone, without an arXiv id: "
-            f"`{_program()} resolve` looks them up"
+            f"`{_program()} resolve` looks them up online"
         )
     click.echo(
         f"  rejects:       {rejects.height:,} (table rejects; quarantine: {paths.quarantine_dir})"
@@ -468,10 +460,12 @@ def resolve(limit: int | None, dry_run: bool) -> None:
     ``<landing>/resolutions/`` (``PAPERS_HF_BASE_URL`` and ``PAPERS_ARXIV_BASE_URL`` say where
     to ask).
     """
-    import polars as pl
-
-    from pipelines.core.curate.stored import read_table
-    from pipelines.core.ops.resolve import resolve_titles, settings_from_env, titles_due
+    from pipelines.core.ops.resolve import (
+        resolve_titles,
+        settings_from_env,
+        title_only_papers,
+        titles_due,
+    )
 
     locations = _locations()
     paths = locations.paths
@@ -479,15 +473,14 @@ def resolve(limit: int | None, dry_run: bool) -> None:
     # the last build's papers and the ledger so far, from the s3:// folders when they are such
     _sync(locations, progress, "pull")
     try:
-        papers = read_table(paths.curated_dir, "papers")
-    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
+        papers = title_only_papers(paths.curated_dir)
+    except FileNotFoundError:
         raise click.ClickException(
             f"no curated papers in {paths.curated_dir}: run `{_program()} build` first"
         ) from None
     settings = settings_from_env()
-    unresolved, due = titles_due(papers, paths.landing_dir, settings, datetime.now(UTC))
-    due = due[:limit]
-    click.echo(f"{unresolved:,} papers without an arXiv id; {len(due):,} to look up")
+    due = titles_due(papers, paths.landing_dir, settings, datetime.now(UTC))[:limit]
+    click.echo(f"{papers.height:,} papers without an arXiv id; {len(due):,} to look up")
     if dry_run:
         for title in due:
             click.echo(f"  {title.title}")

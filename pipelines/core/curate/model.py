@@ -176,9 +176,8 @@ def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
         "source_format",
         "listed_on",
         pl.col("ai_keywords").is_not_null().alias("_has_keywords"),
-        id_source.replace_strict(ID_SOURCES, range(len(ID_SOURCES)), default=None).alias(
-            "_id_rank"
-        ),
+        # an enum orders the sources as ID_SOURCES lists them: a paper's least is its best
+        id_source.cast(pl.Enum(ID_SOURCES)).alias("_id_source"),
     ).sort(
         pl.col("source_format") == API_FORMAT,
         pl.col("listed_on"),
@@ -187,26 +186,15 @@ def choose_entries(resolved: pl.LazyFrame) -> pl.LazyFrame:
         descending=[True, True, True, False],
         nulls_last=True,
     )
-    return (
-        preferred.group_by("paper_id")
-        .agg(
-            pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
-            pl.col("source_file").first(),
-            pl.col("position").first(),
-            pl.col("published_at").drop_nulls().first(),
-            pl.col("source_file").filter("_has_keywords").first().alias("_keywords_file"),
-            pl.col("position").filter("_has_keywords").first().alias("_keywords_position"),
-            pl.col("source_format").unique().sort().alias("source_formats"),
-            pl.col("_id_rank").min().alias("_id_rank"),
-        )
-        .with_columns(
-            pl.col("_id_rank")
-            .replace_strict(
-                range(len(ID_SOURCES)), ID_SOURCES, default=None, return_dtype=pl.String
-            )
-            .alias("id_source")
-        )
-        .drop("_id_rank")
+    return preferred.group_by("paper_id").agg(
+        pl.col("resolved_arxiv_id").drop_nulls().first().alias("arxiv_id"),
+        pl.col("source_file").first(),
+        pl.col("position").first(),
+        pl.col("published_at").drop_nulls().first(),
+        pl.col("source_file").filter("_has_keywords").first().alias("_keywords_file"),
+        pl.col("position").filter("_has_keywords").first().alias("_keywords_position"),
+        pl.col("source_format").unique().sort().alias("source_formats"),
+        pl.col("_id_source").min().cast(pl.String).alias("id_source"),
     )
 
 

@@ -34,6 +34,7 @@ import polars as pl
 import requests
 
 from pipelines.core.curate.model import LOOKED_UP_SCHEMA
+from pipelines.core.ingest.entries import TITLE_KEY_PREFIX
 from pipelines.core.ingest.landing import RESOLUTIONS_FOLDER, sha256_file, sha256_hex
 from pipelines.core.ops.fetch import (
     FetchError,
@@ -56,6 +57,7 @@ from pipelines.core.ops.title_lookup import (
     title_keys,
     versionless_ids,
 )
+from pipelines.core.publish.parts import table_glob
 
 LOOKUP = "lookup"
 MANUAL = "manual"
@@ -338,19 +340,36 @@ def _when(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def title_only_papers(curated_dir: Path) -> pl.DataFrame:
+    """The papers of the last build listed by title alone (``title:`` ids), with what a look-up
+    reads of them; scanned, so no other paper's text is read.
+
+    Raises:
+        FileNotFoundError: when no build has curated papers in ``curated_dir``.
+    """
+    try:
+        return (
+            pl.scan_parquet(curated_dir / table_glob("papers"))
+            .filter(pl.col("paper_id").str.starts_with(TITLE_KEY_PREFIX))
+            .select("paper_id", "title", "first_listed_on", "authors")
+            .sort("paper_id")
+            .collect()
+        )
+    except (OSError, pl.exceptions.PolarsError) as error:
+        raise FileNotFoundError(f"no curated papers in {curated_dir}: {error}") from None
+
+
 def titles_due(
     papers: pl.DataFrame, landing_dir: Path, settings: LookupSettings, now: datetime
-) -> tuple[int, list[ListedTitle]]:
-    """How many ``papers`` are listed by title alone (``title:`` papers), and which of them
-    to look up now (:func:`titles_to_look_up` against the landed ledger)."""
-    unresolved = papers.filter(pl.col("paper_id").str.starts_with("title:")).sort("paper_id")
-    due = titles_to_look_up(
-        listed_titles(unresolved.iter_rows(named=True)),
+) -> list[ListedTitle]:
+    """Which of the title-only ``papers`` (:func:`title_only_papers`) to look up now
+    (:func:`titles_to_look_up` against the landed ledger)."""
+    return titles_to_look_up(
+        listed_titles(papers.iter_rows(named=True)),
         read_ledger(landing_dir),
         now,
         settings.retry_unresolved_days,
     )
-    return unresolved.height, due
 
 
 def settings_from_env(fetch: FetchSettings | None = None) -> LookupSettings:
