@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from assets.ingest import OWNERS, listing_entries
-from assets.metadata import counts_markdown, table_metadata
+from assets.metadata import counts_markdown, embedding_coverage, table_metadata
 from expectations import suites
 from expectations.checks import check_spec, run_suite_check
 from pipelines.core.build import (
@@ -65,6 +65,8 @@ def curated_tables(
             metadata["by_rule"] = dg.MetadataValue.md(counts_markdown(counts))
         elif name == "repairs":
             metadata["by_rule"] = dg.MetadataValue.md(counts_markdown(repair_counts(tables[name])))
+        elif name == "papers":
+            metadata |= embedding_coverage(tables["papers"], tables["paper_embeddings"])
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     outcomes = []
     for spec in suites.CURATED_SUITES:

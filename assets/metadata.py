@@ -60,3 +60,16 @@ def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     text = text.replace("|", "\\|").replace("\n", " ")
     return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
+
+
+def embedding_coverage(papers: pl.DataFrame, embeddings: pl.DataFrame) -> dict[str, Any]:
+    """How many papers have a vector (the rest are missing from search and neighbour lists)."""
+    embedded = embeddings.filter(pl.col("vector").is_not_null()).height
+    share = embedded / papers.height if papers.height else 1.0
+    models = sorted(embeddings["model"].unique().to_list())
+    return {
+        "embedded_papers": dg.MetadataValue.int(embedded),
+        "papers_without_vector": dg.MetadataValue.int(papers.height - embedded),
+        "embedding_coverage": dg.MetadataValue.float(round(share, 4)),
+        "embedding_model": dg.MetadataValue.text(", ".join(models)),
+    }

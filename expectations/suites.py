@@ -23,6 +23,7 @@ import polars as pl
 from pipelines.core.arxiv import VERSIONLESS_ID
 from pipelines.core.curate.claims import CLAIM_UNITS
 from pipelines.core.curate.model import ID_SOURCES
+from pipelines.core.curate.similarity import NEIGHBOURS
 from pipelines.core.ingest.contracts import (
     DROPPED,
     MAX_ABSTRACT_CHARS,
@@ -192,6 +193,14 @@ def _repository_counts(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
     )
 
 
+def _papers_warn_columns(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    """``repository_count`` and ``embedded`` (true when the paper has a vector, else null)."""
+    vectors = tables["paper_embeddings"].filter(pl.col("vector").is_not_null())["paper_id"]
+    return _repository_counts(frame, tables).with_columns(
+        pl.when(pl.col("paper_id").is_in(vectors.implode())).then(True).alias("embedded")
+    )
+
+
 def _papers_warn() -> list[Any]:
     e = _gx()
     return [
@@ -205,6 +214,8 @@ def _papers_warn() -> list[Any]:
         _listing_dates("first_listed_on"),
         _listing_dates("last_listed_on"),
         e.ExpectColumnValuesToBeBetween(column="title_length", min_value=MIN_PLAUSIBLE_TITLE_CHARS),
+        # a paper without a vector is missing from search and from every neighbour list
+        e.ExpectColumnValuesToNotBeNull(column="embedded"),
     ]
 
 
@@ -263,6 +274,38 @@ def _listing_files() -> list[Any]:
         e.ExpectColumnValuesToMatchRegex(column="sha256", regex=SHA256_FORMAT),
         e.ExpectColumnValuesToBeInSet(column="status", value_set=FILE_STATUSES),
         e.ExpectColumnValuesToBeInSet(column="accounted", value_set=[True]),
+    ]
+
+
+def _paper_embeddings() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToBeUnique(column="paper_id"),
+        _foreign_key(),
+        e.ExpectColumnValuesToNotBeNull(column="model"),
+    ]
+
+
+def _known_neighbours(frame: pl.DataFrame, tables: Tables) -> pl.DataFrame:
+    """``paper_known`` and ``similar_paper_known`` (foreign keys) and ``itself`` (a paper
+    listed as its own neighbour)."""
+    papers = tables["papers"]["paper_id"].implode()
+    return _known_paper(frame, tables).with_columns(
+        pl.col("similar_paper_id").is_in(papers).alias("similar_paper_known"),
+        (pl.col("similar_paper_id") == pl.col("paper_id")).alias("itself"),
+    )
+
+
+def _similar_papers() -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectCompoundColumnsToBeUnique(column_list=["paper_id", "rank"]),
+        _foreign_key(),
+        e.ExpectColumnValuesToBeInSet(column="similar_paper_known", value_set=[True]),
+        e.ExpectColumnValuesToBeInSet(column="itself", value_set=[False]),
+        e.ExpectColumnValuesToBeBetween(column="rank", min_value=1, max_value=NEIGHBOURS),
+        # a cosine, with float32's rounding
+        e.ExpectColumnValuesToBeBetween(column="score", min_value=-1.001, max_value=1.001),
     ]
 
 
@@ -369,10 +412,17 @@ PAPERS = SuiteSpec(
 PAPERS_WARN = SuiteSpec(
     name="papers.warn",
     table="papers",
-    columns=("paper_id", "days_listed", "repository_count", "first_listed_on", "last_listed_on"),
+    columns=(
+        "paper_id",
+        "days_listed",
+        "repository_count",
+        "first_listed_on",
+        "last_listed_on",
+        "embedded",
+    ),
     length_columns=("title", "abstract"),
     expectations=_papers_warn,
-    derive=_repository_counts,
+    derive=_papers_warn_columns,
     severity="WARN",
 )
 OBSERVATIONS = SuiteSpec(
@@ -431,9 +481,23 @@ PAPER_TOPICS = SuiteSpec(
     expectations=_paper_topics,
     derive=_known_paper,
 )
+PAPER_EMBEDDINGS = SuiteSpec(
+    name="paper_embeddings.error",
+    table="paper_embeddings",
+    columns=("paper_id", "paper_known", "model"),
+    expectations=_paper_embeddings,
+    derive=_known_paper,
+)
+SIMILAR_PAPERS = SuiteSpec(
+    name="similar_papers.error",
+    table="similar_papers",
+    columns=("paper_id", "paper_known", "rank", "similar_paper_known", "itself", "score"),
+    expectations=_similar_papers,
+    derive=_known_neighbours,
+)
 
 # the suites run on the curated tables, in this order
 CURATED_SUITES = (
     PAPERS, PAPERS_WARN, OBSERVATIONS, CODE_LINKS, PAPER_ALIASES, CLAIMS, PAPER_TOPICS,
-    LISTING_FILES, REJECTS, REPAIRS,
+    PAPER_EMBEDDINGS, SIMILAR_PAPERS, LISTING_FILES, REJECTS, REPAIRS,
 )  # fmt: skip

@@ -491,3 +491,75 @@ def resolve(limit: int | None, dry_run: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "-k",
+    "--k",
+    "count",
+    type=click.IntRange(1, 1000),
+    default=10,
+    show_default=True,
+    help="How many papers to show.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only papers listed on or after this day (YYYY-MM-DD).",
+)
+@click.option("--topic", help="Only papers of this topic (its id or name, e.g. video-generation).")
+@click.option(
+    "--method",
+    type=click.Choice(["blend", "semantic", "keyword"]),
+    default=None,
+    help="Rank by meaning (semantic), by BM25 (keyword) or by both (blend, the default).",
+)
+def search(
+    query: str, count: int, since: datetime | None, topic: str | None, method: str | None
+) -> None:
+    """Find the papers of the warehouse that match QUERY, by meaning and by words.
+
+    Embeds QUERY with the model of paper_embeddings, ranks the papers by cosine similarity and
+    by BM25 over their titles and abstracts, and blends the two rankings.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.core.publish.search import DEFAULT_METHOD, search_papers
+
+    warehouse = _locations().paths.warehouse_path
+    if not warehouse.exists():
+        raise click.ClickException(f"no warehouse at {warehouse}: run `make run` first")
+    found = search_papers(
+        warehouse,
+        query,
+        k=count,
+        since=since.date() if since is not None else None,
+        topic=topic,
+        method=method or DEFAULT_METHOD,
+    )
+    if found.is_empty():
+        click.echo("no paper matches")
+        return
+    table = Table(title=f"{found.height} papers for {query!r} ({method or DEFAULT_METHOD})")
+    for column, justify in (
+        ("#", "right"),
+        ("title", "left"),
+        ("arXiv id", "left"),
+        ("first listed", "left"),
+        ("score", "right"),
+        ("code", "left"),
+    ):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for row in found.iter_rows(named=True):
+        table.add_row(
+            str(row["rank"]),
+            row["title"],
+            row["arxiv_id"] or "",
+            str(row["first_listed_on"] or ""),
+            f"{row['score']:.4f}",
+            row["code_url"] or "",
+        )
+    Console(width=max(100, Console().width)).print(table)

@@ -31,10 +31,13 @@ from pipelines.core.curate.incremental import (
 from pipelines.core.curate.model import (
     CURATED_ORDER,
     ENTRY_KEY,
+    NEIGHBOUR_ORDER,
+    PAPER_TABLE_ORDER,
     PreviousBuild,
     curate,
     resolve_paper_ids,
 )
+from pipelines.core.curate.similarity import MODEL, NeighbourTables, neighbour_tables
 from pipelines.core.curate.stored import (
     read_parts,
     read_state,
@@ -199,14 +202,20 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     changed_parts = None
     if previous is None:
         tables, state, increment = _curate_everything(paths, records, files_now, looked_up)
-        # the published order: by part, then by key within a part
-        parts = paper_parts(tables["papers"])
-        tables = {name: in_part_order(name, frame, parts) for name, frame in tables.items()}
+        neighbours = neighbour_tables(tables["papers"])
     else:
         tables, state, increment, labels = _curate_increment(
             paths, records, files_now, looked_up, *previous
         )
+        neighbours, neighbour_labels = _update_neighbours(tables["papers"], increment, previous[1])
         changed_parts = {name: labels for name in CURATED_ORDER}
+        changed_parts |= {name: labels | neighbour_labels for name in NEIGHBOUR_ORDER}
+    tables |= {"paper_embeddings": neighbours.embeddings, "similar_papers": neighbours.similar}
+    # the published order: by part, then by key within a part (an increment's spliced tables
+    # are in it already)
+    parts = paper_parts(tables["papers"])
+    for name in tables if previous is None else NEIGHBOUR_ORDER:
+        tables[name] = in_part_order(name, tables[name], parts)
     # the licence of each file: declared by a sidecar, else the default of its kind of source
     files = listing_files_table(records)
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
@@ -214,6 +223,11 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     tables["repairs"] = repairs_table(paths, records)
     curation = Curation(tables, state, increment, changed_parts)
     progress.info("curate: %s", describe_curation(curation))
+    progress.info(
+        "curate: %s papers embedded (%s), their 10 nearest papers listed",
+        f"{neighbours.embedded:,}",
+        MODEL,
+    )
     progress.info(
         "curate: %s", ", ".join(f"{name} {frame.height:,} rows" for name, frame in tables.items())
     )
@@ -288,6 +302,29 @@ def _curate_increment(
     return tables, increment.state, increment, labels
 
 
+def _update_neighbours(
+    papers: pl.DataFrame,
+    increment: Increment,
+    previous_parts: dict[str, dict[str, pl.DataFrame]],
+) -> tuple[NeighbourTables, set[str]]:
+    """The embeddings and neighbour lists after an increment, and the labels of the parts
+    whose rows changed: a new paper enters lists of papers in any part."""
+    before = pl.concat(list(previous_parts["papers"].values()), rechunk=False)
+    embeddings, similar = (
+        pl.concat(list(previous_parts[name].values())) for name in NEIGHBOUR_ORDER
+    )
+    neighbours = neighbour_tables(
+        papers, (before, embeddings, similar), increment.papers["paper_id"]
+    )
+    # vectors of another model: every paper was embedded again
+    relisted = (
+        papers.select("paper_id")
+        if neighbours.changed is None
+        else neighbours.changed.to_frame("paper_id")
+    )
+    return neighbours, labels_of(before, relisted) | labels_of(papers, relisted)
+
+
 def full_build_requested() -> bool:
     """Whether ``PAPERS_FULL_BUILD`` asks every table to be curated from the whole history."""
     return os.environ.get("PAPERS_FULL_BUILD", "").strip().lower() in {"1", "true", "yes"}
@@ -302,7 +339,7 @@ def _previous_curation(
         return None
     try:
         state = read_state(paths.curated_dir)
-        parts = {name: read_table_parts(paths.curated_dir, name) for name in CURATED_ORDER}
+        parts = {name: read_table_parts(paths.curated_dir, name) for name in PAPER_TABLE_ORDER}
     except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
         return None
     return state, parts

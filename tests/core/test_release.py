@@ -295,7 +295,10 @@ def test_reingesting_a_changed_file_replaces_its_observations(built: Paths) -> N
 def test_a_new_release_shares_the_parts_that_did_not_change(built: Paths) -> None:
     first = built.releases_dir / "2026-01-01"
     (built.landing_dir / "hf-daily-api" / "2025-04-01.json").write_text(
-        json.dumps([{"paper": {"id": "2504.00001", "title": "A Paper Landed Late"}}])
+        # a title close to a paper of May 2024's, so that it enters that paper's neighbours
+        json.dumps(
+            [{"paper": {"id": "2504.00001", "title": "AutoCoder: Code Large Language Model"}}]
+        )
     )
     summary = build_everything(built)
     assert summary.release is not None
@@ -305,10 +308,24 @@ def test_a_new_release_shares_the_parts_that_did_not_change(built: Paths) -> Non
     assert sorted(set(after) - set(before)) == [
         "observations/2025-04.parquet",
         "paper_aliases/2025-04.parquet",
+        "paper_embeddings/2025-04.parquet",
+        "paper_topics/2025-04.parquet",
         "papers/2025-04.parquet",
-    ]  # the paper has no links, claims or topics
+        "similar_papers/2025-04.parquet",
+    ]  # the paper has no links or claims
+    # and it entered the neighbour lists of some papers, in their own parts
+    entered = (
+        release_table(second, "similar_papers")
+        .filter(pl.col("similar_paper_id") == "2504.00001")
+        .join(release_table(second, "papers"), on="paper_id")
+        .select(pl.col("first_listed_on").dt.strftime("similar_papers/%Y-%m.parquet"))
+        .unique()
+        .to_series()
+        .to_list()
+    )
+    assert entered == ["similar_papers/2024-05.parquet"]
     changed = sorted(part for part in before if after.get(part) != before[part])
-    assert changed == ["listing_files/all.parquet"]
+    assert changed == sorted(["listing_files/all.parquet", *entered])
     for part in before:
         same_file = (first / part).stat().st_ino == (second / part).stat().st_ino
         assert same_file == (part not in changed), part

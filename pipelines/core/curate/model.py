@@ -144,11 +144,17 @@ CURATED_ORDER: dict[str, tuple[list[str], bool]] = {
     "claims": (["paper_id", "claim_index"], False),
     "paper_topics": (["paper_id", "topic", "source"], False),
 }
+# the tables derived from all papers at once (``similarity.py``): split in parts like the others
+NEIGHBOUR_ORDER: dict[str, tuple[list[str], bool]] = {
+    "paper_embeddings": (["paper_id"], False),
+    "similar_papers": (["paper_id", "rank"], False),
+}
+PAPER_TABLE_ORDER = CURATED_ORDER | NEIGHBOUR_ORDER
 
 
 def in_order(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` sorted in the order of the paper table ``table``."""
-    columns, nulls_last = CURATED_ORDER[table]
+    columns, nulls_last = PAPER_TABLE_ORDER[table]
     return frame.sort(columns, nulls_last=nulls_last)
 
 

@@ -199,6 +199,8 @@ _TIMESTAMP = re.compile(r"^timestamp\[[a-z]+(?:, tz=(?P<zone>[^\]]+))?\]$")
 def readable_type(arrow_type: str) -> str:
     """An Arrow type as a reader of the card says it: ``list of string``, ``timestamp (UTC)``."""
     match = ARROW_LIST_TYPE.match(arrow_type)
+    if match is not None and match.group("size"):
+        return f"array of {match.group('size')} {readable_type(match.group('item'))}"
     if match is not None:
         return f"list of {readable_type(match.group('item'))}"
     timestamp = _TIMESTAMP.match(arrow_type)

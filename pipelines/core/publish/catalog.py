@@ -153,6 +153,37 @@ TABLES: dict[str, TableDoc] = {
             },
         ),
         TableDoc(
+            name="paper_embeddings",
+            key=("paper_id",),
+            description=(
+                "One row per paper: a 256-number vector of its title and abstract, made offline "
+                "by the model the wheel of WordLlama ships (l2_supercat). Papers whose texts are "
+                "close in meaning have vectors at a small angle: rank by the dot product (the "
+                "vectors have unit length, so it is their cosine similarity)."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "model": "The model and its version that made the vector; vectors of different "
+                "models are not comparable.",
+                "vector": "Unit vector of 256 float32 (DuckDB FLOAT[256]); null when the text "
+                "has no word the model knows.",
+            },
+        ),
+        TableDoc(
+            name="similar_papers",
+            key=("paper_id", "rank"),
+            description=(
+                "For each paper, the 10 papers whose embeddings are nearest to its own, found "
+                "exactly (every pair compared), best first; ties go to the smaller id."
+            ),
+            columns={
+                "paper_id": "The paper (papers.paper_id).",
+                "rank": "1 for the nearest paper, up to 10.",
+                "similar_paper_id": "The near paper (papers.paper_id).",
+                "score": "Cosine similarity of the two papers' vectors, from -1 to 1.",
+            },
+        ),
+        TableDoc(
             name="listing_files",
             key=("file_key",),
             description=(

@@ -80,10 +80,16 @@ _ARROW_TYPES: dict[str, str] = {
 CROISSANT_DATA_TYPES = frozenset(
     {*_ARROW_TYPES.values(), "sc:DateTime", "sc:Number", "sc:URL", "sc:ImageObject"}
 )
-ARROW_LIST_TYPE = re.compile(r"^(?:large_)?list(?:_view)?<[^:<>]+: (?P<item>.+)>$")
+# a fixed-size list (an embedding vector) is a list whose every value has the same length
+ARROW_LIST_TYPE = re.compile(
+    r"^(?:large_|fixed_size_)?list(?:_view)?<[^:<>]+: (?P<item>.+)>(?:\[(?P<size>\d+)\])?$"
+)
 # a field's values are taken from another table's key: Croissant's foreign key (`references`)
 REFERENCES: dict[tuple[str, str], tuple[str, str]] = {
     ("observations", "paper_id"): ("papers", "paper_id"),
+    ("paper_embeddings", "paper_id"): ("papers", "paper_id"),
+    ("similar_papers", "paper_id"): ("papers", "paper_id"),
+    ("similar_papers", "similar_paper_id"): ("papers", "paper_id"),
     ("observations", "source_file"): ("listing_files", "file_key"),
     ("code_links", "paper_id"): ("papers", "paper_id"),
     ("paper_aliases", "paper_id"): ("papers", "paper_id"),

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipelines.core.curate.model import CURATED_ORDER
+from pipelines.core.curate.model import PAPER_TABLE_ORDER
 from pipelines.core.ingest.landing import sha256_file
 
 # the part of a table that is not split, and of papers listed without a date
@@ -74,9 +74,9 @@ def paper_parts(papers: pl.DataFrame) -> pl.DataFrame:
 def in_part_order(table: str, frame: pl.DataFrame, parts: pl.DataFrame) -> pl.DataFrame:
     """``frame`` in the published order: by part, then by the table's order within a part
     (tables that are not split keep their order)."""
-    if table not in CURATED_ORDER:
+    if table not in PAPER_TABLE_ORDER:
         return frame
-    columns, nulls_last = CURATED_ORDER[table]
+    columns, nulls_last = PAPER_TABLE_ORDER[table]
     return (
         frame.join(parts, on="paper_id", how="left", maintain_order="left")
         .sort([_PART, *columns], nulls_last=nulls_last)
@@ -89,7 +89,7 @@ def split(
 ) -> dict[str, pl.DataFrame]:
     """The rows of each part of ``table`` (``frame`` in :func:`in_part_order`), by label; with
     ``only``, of those parts alone (the rest of the table is not copied)."""
-    if table not in CURATED_ORDER or frame.is_empty():
+    if table not in PAPER_TABLE_ORDER or frame.is_empty():
         return {WHOLE: frame}
     if only is not None:
         parts = parts.filter(pl.col(_PART).is_in(sorted(only)))

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipelines.core.ops.locking import crash_point
 from pipelines.core.publish.diff import ADDED, CHANGED, REMOVED, rows_with_keys
@@ -110,7 +112,8 @@ def build_warehouse(
         for table, file_names in sorted(table_files.items()):
             sources = [str(release_dir / name) for name in file_names]
             connection.execute(
-                f"CREATE TABLE warehouse.{_identifier(table)} AS SELECT * FROM read_parquet(?)",
+                f"CREATE TABLE warehouse.{_identifier(table)} AS "
+                f"SELECT {_columns_typed(sources[0])} FROM read_parquet(?)",
                 [sources],
             )
             table_comment, column_comments = comments.get(table, ("", {}))
@@ -147,6 +150,25 @@ def build_warehouse(
             )
         _stamp(connection, stamp)
     return counts
+
+
+# DuckDB reads a Parquet fixed-size list as a variable list; the table keeps its fixed size
+_ARRAY_ITEM_TYPES = {"float": "FLOAT", "double": "DOUBLE"}
+
+
+def _columns_typed(parquet_file: str) -> str:
+    """The select list of a table's Parquet files: every column as it is, but a fixed-size list
+    of numbers (an embedding) as a DuckDB array (``FLOAT[256]``), which
+    ``array_cosine_similarity`` needs."""
+    casts = []
+    for field in pq.read_schema(parquet_file):
+        if pa.types.is_fixed_size_list(field.type):
+            item = _ARRAY_ITEM_TYPES[str(field.type.value_type)]
+            size = field.type.list_size
+            casts.append(
+                f"CAST({_identifier(field.name)} AS {item}[{size}]) AS {_identifier(field.name)}"
+            )
+    return f"* REPLACE ({', '.join(casts)})" if casts else "*"
 
 
 def update_warehouse(

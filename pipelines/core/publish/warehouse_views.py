@@ -17,6 +17,7 @@ class View:
     sql: str
     # a table macro takes parameters: trending_on(DATE '2025-03-24')
     macro: bool = False
+    parameters: tuple[str, ...] = ("day",)
     # comments of the columns the view computes; columns taken from a table keep its comment
     columns: dict[str, str] = field(default_factory=dict)
 
@@ -186,6 +187,23 @@ VIEWS: tuple[View, ...] = (
         },
     ),
     View(
+        name="similar_to",
+        needs=("similar_papers", "papers", "code_links"),
+        comment="Table macro: the 10 papers nearest in meaning to a paper, best first: "
+        "SELECT * FROM similar_to('2405.14906').",
+        sql="""
+        SELECT s.rank, s.similar_paper_id AS paper_id, p.title, p.first_listed_on, s.score,
+               c.code_url
+        FROM similar_papers AS s
+        JOIN papers AS p ON p.paper_id = s.similar_paper_id
+        LEFT JOIN paper_code AS c ON c.paper_id = s.similar_paper_id
+        WHERE s.paper_id = paper
+        ORDER BY s.rank
+        """,
+        macro=True,
+        parameters=("paper",),
+    ),
+    View(
         name="new_papers",
         needs=("release_diff", "papers"),
         comment="Papers new in this release, i.e. not in the previous release.",
@@ -219,5 +237,7 @@ VIEWS: tuple[View, ...] = (
 
 def create_statement(view: View) -> str:
     if view.macro:
-        return f'CREATE MACRO "{view.name}"(day) AS TABLE {view.sql.strip()}'
+        return (
+            f'CREATE MACRO "{view.name}"({", ".join(view.parameters)}) AS TABLE {view.sql.strip()}'
+        )
     return f'CREATE VIEW "{view.name}" AS {view.sql.strip()}'

@@ -1,0 +1,338 @@
+"""Papers by meaning: an embedding of each paper's text, and each paper's ten nearest papers.
+
+**The model.** WordLlama's ``l2_supercat`` token embeddings (256 dimensions), which its wheel
+ships inside the package (``wordllama/weights``, ``wordllama/tokenizers``), so nothing is
+downloaded, here or in CI. It is a static model (no attention): a text's vector is the sum of
+its tokens' vectors scaled to unit length, a thousand or more abstracts a second on these
+machines, and the same text always gives the same vector whatever else is embedded with it.
+Models that read the context (sentence-transformers, fastembed's ONNX models) embed better but
+fetch their weights from a hub at run time and need far more CPU per text; model2vec's static
+models are fetched too. WordLlama's own loader looks for its tokenizer in a folder its wheel
+does not use and then downloads it, so the files are opened here from the package directly
+(with ``tokenizers`` and ``safetensors``, which it installs).
+
+**The neighbours.** Exact: every paper is compared with every other paper. Scores are the dot
+products of the unit vectors (their cosine similarity). A matrix product in float32 picks, per
+paper, every candidate within :data:`CANDIDATE_MARGIN` of its tenth score; the candidates are
+then scored again one pair at a time in float64 and rounded to float32. The published score of a
+pair therefore does not depend on which other papers were in the same matrix product, which is
+what lets an incremental build give the same bytes as a full one: the float32 product's error
+(about 1e-6 for 256 dimensions) is far below the margin, so no true neighbour is missed. Ties
+are broken by the neighbour's id.
+
+**Incrementally** (:func:`update_similar_papers`): a paper whose text is new or changed gets its
+list from all papers; a paper whose list held a changed or removed paper is listed again from
+all papers; any other paper keeps its list, into which a new or changed paper enters only if it
+beats the list's tenth.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import cast
+
+import numpy as np
+import polars as pl
+import scipy.sparse
+from safetensors import safe_open
+from tokenizers import Tokenizer
+
+DIMENSIONS = 256
+NEIGHBOURS = 10
+MODEL_CONFIG = "l2_supercat"
+# the model column: which weights made a vector (a vector of another model is never reused)
+MODEL = f"wordllama-{importlib.metadata.version('wordllama')}/{MODEL_CONFIG}_{DIMENSIONS}"
+# far above float32's error on a 256-dimension dot product of unit vectors (about 1e-6)
+CANDIDATE_MARGIN = 1e-4
+# scores of one block of papers against all papers held at once: 2**25 float32 (128 MiB)
+BLOCK_SCORES = 1 << 25
+
+VECTOR_TYPE = pl.Array(pl.Float32(), DIMENSIONS)
+EMBEDDINGS_SCHEMA = pl.Schema(
+    {"paper_id": pl.String(), "model": pl.String(), "vector": VECTOR_TYPE}
+)
+SIMILAR_SCHEMA = pl.Schema(
+    {
+        "paper_id": pl.String(),
+        "rank": pl.Int8(),
+        "similar_paper_id": pl.String(),
+        "score": pl.Float32(),
+    }
+)
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """WordLlama's tokenizer and its table of token vectors (one float32 row per token id)."""
+
+    tokenizer: Tokenizer
+    token_vectors: np.ndarray
+
+
+@functools.cache
+def embedding_model() -> EmbeddingModel:
+    """The model, from the files inside the ``wordllama`` package (loaded once per process)."""
+    package = files("wordllama")
+    tokenizer = Tokenizer.from_file(
+        str(package / "tokenizers" / f"{MODEL_CONFIG}_tokenizer_config.json")
+    )
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    weights = package / "weights" / f"{MODEL_CONFIG}_{DIMENSIONS}.safetensors"
+    with safe_open(str(weights), framework="np", device="cpu") as tensors:
+        token_vectors = np.ascontiguousarray(tensors.get_tensor("embedding.weight"), np.float32)
+    return EmbeddingModel(tokenizer, token_vectors)
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """Unit vectors (float32, one row per text): the sum of the text's token vectors, scaled to
+    unit length (the direction of WordLlama's mean pooling).
+
+    The sum is a sparse product of each text's token counts with the token vectors: one row per
+    text, each added up in token-id order on its own, so a text gets the same bytes whatever
+    else is embedded with it (an incremental build relies on it), and three times faster than
+    WordLlama's padded batches. A text without a known token gets a row of NaN: it has no
+    direction, and the caller publishes no vector for it.
+    """
+    if not texts:
+        return np.empty((0, DIMENSIONS), dtype=np.float32)
+    model = embedding_model()
+    encoded = model.tokenizer.encode_batch(texts, add_special_tokens=False)
+    lengths = np.fromiter((len(text.ids) for text in encoded), dtype=np.int64, count=len(texts))
+    token_ids = np.fromiter(
+        (token for text in encoded for token in text.ids), dtype=np.int64, count=int(lengths.sum())
+    )
+    counts = scipy.sparse.csr_matrix(
+        (
+            np.ones(token_ids.size, dtype=np.float32),
+            (np.repeat(np.arange(len(texts)), lengths), token_ids),
+        ),
+        shape=(len(texts), model.token_vectors.shape[0]),
+    )
+    counts.sum_duplicates()
+    summed = np.asarray(counts @ model.token_vectors, dtype=np.float32)
+    lengths = np.linalg.norm(summed, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (summed / np.where(lengths > 0, lengths, np.nan)).astype(np.float32)
+
+
+def paper_text() -> pl.Expr:
+    """What a paper's vector is made of: its title, then its abstract."""
+    return pl.concat_str(
+        pl.col("title").fill_null(""), pl.col("abstract").fill_null(""), separator="\n\n"
+    ).str.strip_chars()
+
+
+def embed_papers(papers: pl.DataFrame) -> pl.DataFrame:
+    """``paper_embeddings`` rows for ``papers`` (``paper_id``, ``title``, ``abstract``), sorted by
+    paper; a paper whose text has no known token gets a null vector."""
+    texts = papers.select(paper_text()).to_series().to_list()
+    vectors = embed_texts(texts)
+    finite = cast("np.ndarray", np.isfinite(vectors).all(axis=1))
+    has_direction = pl.Series("has_direction", finite, dtype=pl.Boolean())
+    return (
+        pl.DataFrame(
+            {
+                "paper_id": papers["paper_id"],
+                "model": pl.Series([MODEL] * papers.height, dtype=pl.String()),
+                "vector": pl.Series(vectors, dtype=VECTOR_TYPE),
+            },
+            schema=EMBEDDINGS_SCHEMA,
+        )
+        .with_columns(pl.when(has_direction).then(pl.col("vector")).alias("vector"))
+        .sort("paper_id")
+    )
+
+
+@dataclass(frozen=True)
+class VectorIndex:
+    """The papers that have a vector, sorted by id, as float32 rows and their float64 copy."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    exact: np.ndarray
+
+    @classmethod
+    def of(cls, embeddings: pl.DataFrame) -> VectorIndex:
+        present = embeddings.filter(pl.col("vector").is_not_null()).sort("paper_id")
+        vectors = present["vector"].to_numpy().reshape(present.height, DIMENSIONS)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = present["paper_id"].to_numpy().astype(object)
+        return cls(ids=ids, vectors=vectors, exact=vectors.astype(np.float64))
+
+    def positions(self, paper_ids: pl.Series) -> np.ndarray:
+        """Where each of ``paper_ids`` (all in the index) is."""
+        return np.searchsorted(self.ids, paper_ids.to_numpy().astype(object))
+
+    def exact_scores(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """The published score of each pair (``left[i]``, ``right[i]``): float64 dot products
+        one pair at a time, rounded to float32."""
+        return (self.exact[left] * self.exact[right]).sum(axis=1).astype(np.float32)
+
+
+def _ranked(pairs: pl.DataFrame, keep: int = NEIGHBOURS) -> pl.DataFrame:
+    """The ``keep`` best of each paper's candidate pairs, by score then neighbour id."""
+    return (
+        pairs.unique(["paper_id", "similar_paper_id"])
+        .sort(["paper_id", "score", "similar_paper_id"], descending=[False, True, False])
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int8()).over("paper_id").alias("rank"))
+        .filter(pl.col("rank") <= keep)
+        .select(SIMILAR_SCHEMA.names())
+    )
+
+
+def _pairs(index: VectorIndex, left: np.ndarray, right: np.ndarray) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "paper_id": pl.Series(index.ids[left], dtype=pl.String()),
+            "similar_paper_id": pl.Series(index.ids[right], dtype=pl.String()),
+            "score": pl.Series(index.exact_scores(left, right), dtype=pl.Float32()),
+        }
+    )
+
+
+def _blocks(rows: np.ndarray, width: int) -> Iterator[np.ndarray]:
+    step = max(1, BLOCK_SCORES // max(width, 1))
+    for start in range(0, rows.size, step):
+        yield rows[start : start + step]
+
+
+def nearest_papers(index: VectorIndex, queries: np.ndarray) -> pl.DataFrame:
+    """The :data:`NEIGHBOURS` nearest papers of each paper at ``queries`` (positions in the
+    index), among all papers of the index but itself."""
+    total = index.ids.size
+    keep = min(NEIGHBOURS, total - 1)
+    if keep < 1 or queries.size == 0:
+        return pl.DataFrame(schema=SIMILAR_SCHEMA)
+    found = []
+    for block in _blocks(queries, total):
+        scores = index.vectors[block] @ index.vectors.T
+        scores[np.arange(block.size), block] = -np.inf
+        tenth = np.partition(scores, total - keep, axis=1)[:, total - keep]
+        rows, columns = np.nonzero(scores >= (tenth - CANDIDATE_MARGIN)[:, None])
+        found.append(_pairs(index, block[rows], columns))
+    return _ranked(pl.concat(found))
+
+
+def similar_papers(embeddings: pl.DataFrame) -> pl.DataFrame:
+    """``similar_papers`` from scratch: each paper's ten nearest among all papers."""
+    index = VectorIndex.of(embeddings)
+    return nearest_papers(index, np.arange(index.ids.size))
+
+
+def update_similar_papers(
+    embeddings: pl.DataFrame, previous: pl.DataFrame, changed: pl.Series, removed: pl.Series
+) -> pl.DataFrame:
+    """``similar_papers`` after some papers' vectors changed, from the previous lists.
+
+    ``changed``: the papers whose vector is new or different (or now null); ``removed``: the
+    papers no longer in the tables. Equal, row for row, to :func:`similar_papers` of
+    ``embeddings`` (``tests/core/test_similarity.py``).
+    """
+    index = VectorIndex.of(embeddings)
+    gone = pl.concat([changed, removed]).unique()
+    fresh = changed.filter(changed.is_in(pl.Series(index.ids, dtype=pl.String())))
+    kept = previous.filter(~pl.col("paper_id").is_in(gone.implode()))
+    # a list that held a paper now changed or gone may have lost a neighbour: list it again
+    broken = kept.filter(pl.col("similar_paper_id").is_in(gone.implode()))["paper_id"].unique()
+    # and a paper that had no list (it was alone) gets one
+    listed = kept["paper_id"].unique()
+    unlisted = pl.Series(index.ids, dtype=pl.String()).filter(
+        ~pl.Series(index.ids).is_in(listed.implode())
+    )
+    again = pl.concat([fresh, broken, unlisted]).unique().sort()
+    relisted = nearest_papers(index, index.positions(again))
+    merged = _merge_into_lists(
+        index,
+        kept.filter(~pl.col("paper_id").is_in(broken.implode())),
+        index.positions(fresh),
+    )
+    return pl.concat([merged, relisted]).sort("paper_id", "rank")
+
+
+def _merge_into_lists(
+    index: VectorIndex, lists: pl.DataFrame, entering: np.ndarray
+) -> pl.DataFrame:
+    """Each of ``lists`` with any of the papers at ``entering`` that beats its tenth."""
+    if entering.size == 0 or lists.is_empty():
+        return lists
+    total = index.ids.size
+    keep = min(NEIGHBOURS, total - 1)
+    bars = (
+        lists.group_by("paper_id")
+        .agg(pl.when(pl.len() >= keep).then(pl.col("score").min()).otherwise(-np.inf).alias("bar"))
+        .sort("paper_id")
+    )
+    holders = index.positions(bars["paper_id"])
+    bar = bars["bar"].to_numpy()
+    found = [lists.select("paper_id", "similar_paper_id", "score")]
+    for block in _blocks(np.arange(holders.size), entering.size):
+        scores = index.vectors[holders[block]] @ index.vectors[entering].T
+        # a paper never enters its own list
+        scores[holders[block][:, None] == entering[None, :]] = -np.inf
+        rows, columns = np.nonzero(scores >= (bar[block] - CANDIDATE_MARGIN)[:, None])
+        found.append(_pairs(index, holders[block][rows], entering[columns]))
+    return _ranked(pl.concat(found))
+
+
+@dataclass(frozen=True)
+class NeighbourTables:
+    """``paper_embeddings`` and ``similar_papers`` of a build, and the papers whose rows in
+    either differ from the previous build's (None: all may differ)."""
+
+    embeddings: pl.DataFrame
+    similar: pl.DataFrame
+    changed: pl.Series | None
+    embedded: int
+
+
+def neighbour_tables(
+    papers: pl.DataFrame,
+    previous: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None,
+    touched: pl.Series | None = None,
+) -> NeighbourTables:
+    """Both tables from ``papers`` (``paper_id``, ``title``, ``abstract``).
+
+    ``previous`` is the previous build's ``(papers, paper_embeddings, similar_papers)`` and
+    ``touched`` the papers curated again since (the only ones whose text may differ): then only
+    papers whose text is new or changed are embedded, and the lists are updated, not rebuilt.
+    Without them, or when the previous vectors come from another model, everything is derived.
+    """
+    if previous is None or touched is None or not _same_model(previous[1]):
+        embeddings = embed_papers(papers)
+        return NeighbourTables(embeddings, similar_papers(embeddings), None, embeddings.height)
+    before_papers, before_embeddings, before_similar = previous
+    text = ["paper_id", "title", "abstract"]
+    ids = touched.to_frame("paper_id")
+    now = papers.select(text).join(ids, on="paper_id", how="semi")
+    before = before_papers.select(text).join(ids, on="paper_id", how="semi")
+    changed = now.join(before, on=text, how="anti", nulls_equal=True)
+    removed = before.join(now, on="paper_id", how="anti")["paper_id"]
+    stale = pl.concat([changed["paper_id"], removed])
+    embeddings = pl.concat(
+        [
+            before_embeddings.filter(~pl.col("paper_id").is_in(stale.implode())),
+            embed_papers(changed),
+        ]
+    ).sort("paper_id")
+    similar = update_similar_papers(embeddings, before_similar, changed["paper_id"], removed)
+    relisted = pl.concat(
+        [
+            similar.join(before_similar, on=SIMILAR_SCHEMA.names(), how="anti"),
+            before_similar.join(similar, on=SIMILAR_SCHEMA.names(), how="anti"),
+        ]
+    )["paper_id"]
+    return NeighbourTables(
+        embeddings,
+        similar,
+        pl.concat([stale, relisted]).unique().sort(),
+        changed.height,
+    )
+
+
+def _same_model(embeddings: pl.DataFrame) -> bool:
+    return embeddings.is_empty() or set(embeddings["model"].unique().to_list()) == {MODEL}
