@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date
 
 import duckdb
@@ -24,6 +25,7 @@ from pipelines.core.publish.search import (
     standardised,
 )
 from pipelines.core.publish.search_quality import markdown, measure
+from tests.conftest import REPO
 
 SPECULATIVE = "2405.19325"  # Nearest Neighbor Speculative Decoding for LLM Generation...
 
@@ -134,3 +136,23 @@ def test_the_quality_figures_of_the_samples(built_sample: Paths) -> None:
     assert shared["same owner, other repository"] == (10, 0.2)
     text = markdown(quality)
     assert "| same owner, other repository |" in text and "| random pair |" in text
+
+
+DOCUMENTED = sorted(
+    {
+        line.strip()
+        for document in (REPO / "README.md", REPO / "docs" / "analysts.md")
+        for line in document.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith(".venv/bin/trending-papers search ")
+    }
+)
+
+
+def test_the_documented_searches_run(built_sample: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERS_DATA_DIR", str(built_sample.data_dir))
+    monkeypatch.setenv("PAPERS_LANDING_DIR", str(built_sample.landing_dir))
+    assert len(DOCUMENTED) >= 4
+    for line in DOCUMENTED:
+        result = CliRunner().invoke(main, shlex.split(line)[1:])
+        assert result.exit_code == 0, (line, result.output)
+        assert "papers for" in result.output, line

@@ -170,3 +170,11 @@ def test_two_builds_publish_byte_identical_vectors(built_sample: Paths, tmp_path
     embed_papers(tables["papers"].select("paper_id", "title", "abstract")).write_parquet(first)
     tables["paper_embeddings"].sort("paper_id").write_parquet(second)
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_graph_finds_the_exact_lists_of_the_samples(embeddings: pl.DataFrame) -> None:
+    exact = similar_papers(embeddings, exact=True)
+    graph = similar_papers(embeddings, exact=False)
+    # the same schema, ranks and exact scores; on 380 papers the graph misses nothing
+    assert graph.equals(exact)
+    assert similar_papers(embeddings, exact=False).equals(graph)

@@ -50,6 +50,14 @@ MODEL = f"wordllama-{importlib.metadata.version('wordllama')}/{MODEL_CONFIG}_{DI
 CANDIDATE_MARGIN = 1e-4
 # scores of one block of papers against all papers held at once: 2**25 float32 (128 MiB)
 BLOCK_SCORES = 1 << 25
+# above this many papers a full listing takes its candidates from a graph: every pair would be
+# 1.3e11 on the stress shape, about half an hour (bench/README.md, "Papers by meaning")
+EXACT_LIMIT = 50_000
+# the graph's settings: 16 links per node and wide searches keep recall@10 above 0.99 at 100k
+GRAPH_CONNECTIVITY = 16
+GRAPH_EXPANSION_ADD = 128
+GRAPH_EXPANSION_SEARCH = 64
+GRAPH_CANDIDATES = 32
 
 VECTOR_TYPE = pl.Array(pl.Float32(), DIMENSIONS)
 EMBEDDINGS_SCHEMA = pl.Schema(
@@ -218,10 +226,59 @@ def nearest_papers(index: VectorIndex, queries: np.ndarray) -> pl.DataFrame:
     return _ranked(pl.concat(found))
 
 
-def similar_papers(embeddings: pl.DataFrame) -> pl.DataFrame:
-    """``similar_papers`` from scratch: each paper's ten nearest among all papers."""
+def similar_papers(embeddings: pl.DataFrame, *, exact: bool | None = None) -> pl.DataFrame:
+    """``similar_papers`` from scratch: each paper's ten nearest among all papers.
+
+    Every pair is compared up to :data:`EXACT_LIMIT` papers (or when ``exact``); above it (or
+    when ``exact`` is false) each paper's candidates come from an HNSW graph
+    (:func:`approximate_nearest_papers`), and are scored exactly like the others.
+    """
     index = VectorIndex.of(embeddings)
-    return nearest_papers(index, np.arange(index.ids.size))
+    if exact is None:
+        exact = index.ids.size <= EXACT_LIMIT
+    if exact:
+        return nearest_papers(index, np.arange(index.ids.size))
+    return approximate_nearest_papers(index)
+
+
+def approximate_nearest_papers(index: VectorIndex) -> pl.DataFrame:
+    """Each paper's ten nearest among the :data:`GRAPH_CANDIDATES` an HNSW graph (``usearch``)
+    finds for it, scored and ranked exactly as :func:`nearest_papers` does.
+
+    The graph is built on one thread, the papers added in id order, so the same vectors give the
+    same graph and the same lists (on the same kind of CPU: the distance kernels are chosen per
+    CPU). ``bench/neighbours.py`` measures its recall against the exact lists.
+    """
+    from usearch.index import BatchMatches, Index
+
+    total = index.ids.size
+    keep = min(NEIGHBOURS, total - 1)
+    if keep < 1:
+        return pl.DataFrame(schema=SIMILAR_SCHEMA)
+    graph = Index(
+        ndim=DIMENSIONS,
+        metric="ip",
+        dtype="f32",
+        connectivity=GRAPH_CONNECTIVITY,
+        expansion_add=GRAPH_EXPANSION_ADD,
+        expansion_search=GRAPH_EXPANSION_SEARCH,
+    )
+    graph.add(np.arange(total, dtype=np.uint64), index.vectors, threads=1)
+    wanted = min(GRAPH_CANDIDATES + 1, total)
+    found = graph.search(index.vectors, wanted, threads=0)
+    assert isinstance(found, BatchMatches)
+    keys = np.asarray(found.keys, dtype=np.int64).reshape(total, wanted)
+    counts = np.asarray(found.counts, dtype=np.int64).reshape(total)
+    listed = []
+    for block in _blocks(np.arange(total), wanted * DIMENSIONS):
+        rows = np.repeat(block, wanted)
+        columns = keys[block].ravel()
+        # the graph's own padding past a short result, and the paper itself
+        usable = (np.tile(np.arange(wanted), block.size) < np.repeat(counts[block], wanted)) & (
+            columns != rows
+        )
+        listed.append(_ranked(_pairs(index, rows[usable], columns[usable]), keep))
+    return pl.concat(listed)
 
 
 def update_similar_papers(
