@@ -229,7 +229,7 @@ def topic_trends(
     if periods != {"earlier", "latest"}:
         # without both periods there is nothing to compare
         trends = trends.clear()
-    return trends.cast(schema), _month(start), _month(latest)
+    return trends.cast(pl.Schema(schema)), _month(start), _month(latest)
 
 
 def top_repositories(code_links: pl.DataFrame, limit: int = TOP_LINKED) -> pl.DataFrame:
