@@ -435,9 +435,7 @@ def citation_cff(release_id: str, manifest: Mapping[str, Any], licence: str) -> 
     ]
     if licence.lower() in LICENCE_URLS:
         lines.append(f"license: {json.dumps(_spdx(licence))}")
-    else:
-        # CFF takes SPDX ids only; a mix of licences is stated per source on the page
-        lines.append(f"license-url: {json.dumps('README.md')}")
+    # else CFF has no way to say "per source": the page and the card list each source's licence
     lines += ["keywords:", *[f"  - {word}" for word in ("machine learning", "papers", "arXiv")]]
     return "\n".join(lines) + "\n"
 
