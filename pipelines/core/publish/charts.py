@@ -341,7 +341,7 @@ def papers_per_day_chart(observations: pl.DataFrame, papers: pl.DataFrame) -> Ch
         )
     caption = (
         "Distinct papers on each day's listings (bars), and how many of them were listed for "
-        "the first time (line). Days without listings are gaps; undated page captures are left "
+        "the first time (dots). Days without listings are gaps; undated page captures are left "
         "out."
     )
 
