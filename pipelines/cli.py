@@ -202,6 +202,29 @@ def verify(release: str | None) -> None:
     click.echo(f"OK {folder.name}: every file matches its sha256 and row count")
 
 
+@main.command()
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free).")
+def serve(port: int) -> None:
+    """Serve the data folder read-only on 127.0.0.1: the download pages under /releases/ and
+    every file of the releases, with HTTP range requests (Polars and DuckDB read Parquet in
+    place). Stop with Ctrl-C."""
+    from pipelines.core.publish.serve import HOME, make_server
+
+    paths = _locations().paths
+    if not paths.releases_dir.is_dir():
+        raise click.ClickException(
+            f"no releases in {paths.data_dir}: run `{_program()} build` first"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with make_server(paths.data_dir, port) as server:
+        host, bound = server.server_address[:2]
+        click.echo(f"serving {paths.data_dir} read-only on http://{host}:{bound}{HOME}")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("stopped")
+
+
 def _release_folder(paths: Paths, release: str | None) -> Path:
     if release is None:
         return (paths.releases_dir / LATEST).resolve()

@@ -18,6 +18,7 @@ from dagster._core.instance.ref import InstanceRef
 
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST, RELEASED, verify_release
+from pipelines.core.publish.site import INDEX_HTML, INDEX_JSON
 from tests.conftest import REPO, copy_sample, release_table
 
 CAPTURE_FIXTURES = REPO / "tests" / "fixtures" / "captures"
@@ -92,7 +93,7 @@ def test_build_of_the_bundled_samples(tmp_paths: Paths) -> None:
     assert "plan: 0 new or changed files of 21 known" in again.stdout
     assert "unchanged" in again.stdout
     assert sorted(p.name for p in tmp_paths.releases_dir.iterdir()) == sorted(
-        [release_dir.name, LATEST, RELEASED]
+        [release_dir.name, LATEST, RELEASED, INDEX_HTML, INDEX_JSON]
     )
 
     # a new day: only what it touches is curated again, and the warehouse is updated

@@ -26,6 +26,7 @@ from pipelines.core.publish.release import (
     verify_release,
     write_table,
 )
+from pipelines.core.publish.site import INDEX_HTML, INDEX_JSON
 from tests.conftest import copy_sample, release_table
 
 
@@ -105,7 +106,7 @@ def test_an_unchanged_build_makes_no_new_release_and_a_changed_one_a_suffixed_id
 ) -> None:
     build_everything(built)
     assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
-        ["2026-01-01", LATEST, RELEASED]
+        ["2026-01-01", LATEST, RELEASED, INDEX_HTML, INDEX_JSON]
     )
     (built.landing_dir / "hf-daily-api" / "2024-05-29.json").unlink()
     extra = built.landing_dir / "hf-daily-api" / "2024-06-03.json"
@@ -159,7 +160,7 @@ def test_a_failed_publish_leaves_the_previous_release_untouched(
             build_date=date(2026, 1, 2),
         )
     assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
-        ["2026-01-01", LATEST, RELEASED]
+        ["2026-01-01", LATEST, RELEASED, INDEX_HTML, INDEX_JSON]
     )
     assert verify_release(built.releases_dir / LATEST) == []
 
@@ -204,7 +205,13 @@ def test_a_release_holds_its_documents_and_the_manifest_covers_them(built: Paths
     release_dir = built.releases_dir / "2026-01-01"
     manifest = json.loads((release_dir / MANIFEST).read_text())
     assert sorted(manifest["documents"]) == [
-        "CHANGELOG.md", "README.md", "croissant.json", "diff.parquet", "validation.json",
+        "CHANGELOG.md", "CITATION.cff", "README.md",
+        "charts/code-share.csv", "charts/code-share.svg",
+        "charts/papers-per-day.csv", "charts/papers-per-day.svg",
+        "charts/top-owners.csv", "charts/top-owners.svg",
+        "charts/top-repositories.csv", "charts/top-repositories.svg",
+        "charts/topic-trends.csv", "charts/topic-trends.svg",
+        "croissant.json", "diff.parquet", "index.html", "validation.json",
     ]  # fmt: skip
     assert manifest["created_at"] == "2026-01-01T00:00:00+00:00"
     assert manifest["diff_base"] is None
@@ -271,7 +278,7 @@ def test_retention_keeps_the_newest_releases(built: Paths, monkeypatch: pytest.M
         )
         build_everything(built)
     assert sorted(p.name for p in built.releases_dir.iterdir()) == sorted(
-        ["2026-01-01.3", "2026-01-01.4", LATEST, RELEASED]
+        ["2026-01-01.3", "2026-01-01.4", LATEST, RELEASED, INDEX_HTML, INDEX_JSON]
     )
     # a deleted release's id is never given again
     assert next_release_id(built.releases_dir, date(2026, 1, 1)) == "2026-01-01.5"

@@ -300,9 +300,15 @@ def _suite_summary(item: Mapping[str, Any]) -> _SuiteSummary:
     )
 
 
+def suite_summaries(validation: Sequence[Mapping[str, Any]]) -> list[_SuiteSummary]:
+    """One summary per suite of a release's ``validation.json`` (either form described in
+    :func:`dataset_card`), by suite name: what the card and the download page both show."""
+    return sorted((_suite_summary(item) for item in validation), key=lambda s: s.suite)
+
+
 def _validation_section(validation: Sequence[Mapping[str, Any]]) -> list[str]:
     lines = ["## Validation", ""]
-    summaries = sorted((_suite_summary(item) for item in validation), key=lambda s: s.suite)
+    summaries = suite_summaries(validation)
     if not summaries:
         return [*lines, "No validation results were recorded for this release.", ""]
     lines += [

@@ -43,6 +43,7 @@ from pipelines.core.publish.parts import (
     split,
     table_glob,
 )
+from pipelines.core.publish.site import release_order, write_release_page, write_site_index
 
 LATEST = "latest"
 # the ids of every release ever published, one per line, so none is ever reused
@@ -206,6 +207,8 @@ def publish_release(
                 # a build died between publishing this release and pointing latest at it
                 switch_latest(releases_dir, newest.name)
             manifest = json.loads((newest / MANIFEST).read_text())
+            # the list of releases is brought up to date even when nothing was published
+            _write_site_index(releases_dir)
             return PublishedRelease(newest.name, newest, manifest, created=False)
 
         diff_base, base_problems = _diff_base(previous)
@@ -242,6 +245,8 @@ def publish_release(
         switch_latest(releases_dir, release_id)
         if retention is not None:
             apply_retention(releases_dir, retention)
+        # after retention: the list names only the releases still there
+        _write_site_index(releases_dir)
         return PublishedRelease(release_id, final, manifest, created=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -354,6 +359,18 @@ def write_documents(
         path = staging / name
         path.write_text(text, encoding="utf-8")
         entries[name] = _file_entry(path)
+    # the release's download page, written last: it lists the other documents' digests
+    entries |= write_release_page(
+        staging,
+        manifest,
+        TABLES,
+        tables=tables,
+        diff=diff,
+        validation=validation,
+        documents=entries,
+        licence=licence,
+        sources=licences.to_dicts() if licences is not None else [],
+    )
     return entries
 
 
@@ -393,7 +410,7 @@ def apply_retention(releases_dir: Path, keep: int) -> list[str]:
     releases = sorted(
         (p for p in releases_dir.iterdir() if p.is_dir() and not p.is_symlink()
          and not p.name.startswith(".")),
-        key=lambda p: _release_order(p.name),
+        key=lambda p: release_order(p.name),
     )  # fmt: skip
     removed = []
     for old in releases[: max(0, len(releases) - max(keep, 1))]:
@@ -404,17 +421,19 @@ def apply_retention(releases_dir: Path, keep: int) -> list[str]:
     return removed
 
 
-def _release_order(release_id: str) -> tuple[str, int]:
-    day, _, suffix = release_id.partition(".")
-    return day, int(suffix) if suffix.isdigit() else 1
-
-
 def _diff_base(previous: Path | None) -> tuple[Path | None, list[str]]:
     """The previous release when it verifies; a corrupt one is not silently diffed against."""
     if previous is None:
         return None, []
     problems = verify_release(previous)
     return (previous, []) if not problems else (None, problems)
+
+
+def _write_site_index(releases_dir: Path) -> None:
+    """The download page's list of releases (``index.html``, ``index.json``) as ``releases_dir``
+    holds them now (``site.py``)."""
+    latest = latest_release(releases_dir)
+    write_site_index(releases_dir, latest.name if latest is not None else None)
 
 
 def _file_entry(path: Path) -> dict[str, Any]:
@@ -494,6 +513,8 @@ def _remove_leftovers(releases_dir: Path) -> None:
     for leftover in releases_dir.glob(".staging-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in releases_dir.glob(f".{LATEST}-*"):
+        leftover.unlink(missing_ok=True)
+    for leftover in releases_dir.glob(".index.*.tmp"):
         leftover.unlink(missing_ok=True)
 
 
