@@ -182,6 +182,8 @@ class Curation:
     increment: Increment | None
     # per paper table, the parts whose rows may have changed (None: all of them may have)
     changed_parts: dict[str, set[str]] | None = None
+    # the papers whose embedding or neighbour list changed (None: any may have)
+    relisted: pl.Series | None = None
 
 
 def curate_store(paths: Paths, *, full: bool = False) -> Curation:
@@ -221,7 +223,7 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     tables["listing_files"] = files.with_columns(source_licences(files)["licence"])
     tables["rejects"] = rejects_table(paths, records)
     tables["repairs"] = repairs_table(paths, records)
-    curation = Curation(tables, state, increment, changed_parts)
+    curation = Curation(tables, state, increment, changed_parts, neighbours.changed)
     progress.info("curate: %s", describe_curation(curation))
     progress.info(
         "curate: %s papers embedded (%s), their 10 nearest papers listed",
@@ -245,7 +247,15 @@ def rows_to_validate(curation: Curation, table: str) -> tuple[pl.DataFrame, str]
     a full build.
     """
     frame = curation.tables[table]
-    if curation.increment is None or table not in CURATED_ORDER:
+    if curation.increment is None:
+        return frame, ALL_ROWS
+    if table in NEIGHBOUR_ORDER and curation.relisted is not None:
+        # a list that held a paper now changed or gone was listed again, so the others still
+        # point at papers that exist
+        relisted = curation.relisted.to_frame("paper_id")
+        changed = frame.join(relisted, on="paper_id", how="semi", maintain_order="left")
+        return changed, f"the {relisted.height:,} papers listed again, of {frame.height:,} rows"
+    if table not in CURATED_ORDER:
         return frame, ALL_ROWS
     papers = curation.increment.papers
     changed = frame.join(papers, on="paper_id", how="semi", maintain_order="left")

@@ -245,6 +245,15 @@ def test_an_incremental_build_validates_the_rows_of_the_papers_it_curated_again(
     assert scope == "the 1 papers curated again, of 381 rows"
     aliases, _ = rows_to_validate(curation, "paper_aliases")
     assert set(aliases["paper_id"]) == {"2407.99999"}
+    # the neighbour lists: the new paper's and those it entered, no other
+    assert curation.relisted is not None
+    neighbours, scope = rows_to_validate(curation, "similar_papers")
+    entered = curation.tables["similar_papers"].filter(pl.col("similar_paper_id") == "2407.99999")
+    assert set(neighbours["paper_id"]) == {"2407.99999", *entered["paper_id"]}
+    assert scope == f"the {len(set(neighbours['paper_id']))} papers listed again, of 3,810 rows"
+    # and the vectors of the same papers (only the new one's is new)
+    vectors, _ = rows_to_validate(curation, "paper_embeddings")
+    assert set(vectors["paper_id"]) == set(neighbours["paper_id"])
     # the file tables are small: validated whole
     files, scope = rows_to_validate(curation, "listing_files")
     assert files.equals(curation.tables["listing_files"]) and scope == "all rows"

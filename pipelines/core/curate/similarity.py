@@ -48,6 +48,7 @@ MODEL_CONFIG = "l2_supercat"
 MODEL = f"wordllama-{importlib.metadata.version('wordllama')}/{MODEL_CONFIG}_{DIMENSIONS}"
 # far above float32's error on a 256-dimension dot product of unit vectors (about 1e-6)
 CANDIDATE_MARGIN = 1e-4
+TEXTS_PER_CHUNK = 4096
 # scores of one block of papers against all papers held at once: 2**25 float32 (128 MiB)
 BLOCK_SCORES = 1 << 25
 # above this many papers a full listing takes its candidates from a graph: every pair would be
@@ -108,6 +109,16 @@ def embed_texts(texts: list[str]) -> np.ndarray:
     """
     if not texts:
         return np.empty((0, DIMENSIONS), dtype=np.float32)
+    # the tokenizer's encodings are large (offsets, masks...): a few thousand texts at a time
+    return np.vstack(
+        [
+            _embed_chunk(texts[start : start + TEXTS_PER_CHUNK])
+            for start in range(0, len(texts), TEXTS_PER_CHUNK)
+        ]
+    )
+
+
+def _embed_chunk(texts: list[str]) -> np.ndarray:
     model = embedding_model()
     encoded = model.tokenizer.encode_batch(texts, add_special_tokens=False)
     lengths = np.fromiter((len(text.ids) for text in encoded), dtype=np.int64, count=len(texts))
