@@ -18,6 +18,7 @@ Which one ``trending-papers search`` uses by default is decided by measurement
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,9 @@ import numpy as np
 import polars as pl
 
 from pipelines.core.curate.similarity import embed_texts, paper_text
+
+# bm25s sets its own logger to DEBUG when imported: every index built would say so
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 SEMANTIC = "semantic"
 KEYWORD = "keyword"
