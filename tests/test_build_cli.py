@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
+from pipelines.core.curate.similarity import MODEL
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.release import LATEST, RELEASED, verify_release
 from pipelines.core.publish.site import INDEX_HTML, INDEX_JSON
@@ -133,6 +134,12 @@ def test_a_listing_dated_years_ahead_publishes_with_a_warning(tmp_paths: Paths) 
     assert "listing_entries_warn_suite: listing_entries.warn: 1 of 2 failed" in result.stdout
     assert "expect_column_values_to_be_between(listed_on): 13 of 393" in result.stdout
     assert (tmp_paths.releases_dir / LATEST).exists()
+    # the papers asset shows how many papers have a vector
+    papers = _latest_metadata(tmp_paths, "papers")
+    assert papers["embedded_papers"].value == 380
+    assert papers["papers_without_vector"].value == 0
+    assert papers["embedding_coverage"].value == 1.0
+    assert papers["embedding_model"].value == MODEL
 
 
 def _rename_titles(path: Path) -> None:

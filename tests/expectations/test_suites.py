@@ -102,3 +102,42 @@ def test_the_not_after_today_bound_is_the_builds_date_not_the_clocks(
     assert suites._latest_listing() == dt.datetime(2025, 11, 26) + dt.timedelta(
         days=suites.LISTING_DAYS_AHEAD
     )
+
+
+def test_the_warn_suite_reports_papers_without_a_vector(tables: dict[str, pl.DataFrame]) -> None:
+    embeddings = tables["paper_embeddings"]
+    # one paper's vector null, another's row missing
+    gaps = embeddings.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(None).otherwise(pl.col("vector")).alias("vector")
+    ).slice(0, embeddings.height - 1)
+    outcome = validate(tables["papers"], suites.PAPERS_WARN, {**tables, "paper_embeddings": gaps})
+    assert not outcome.success and outcome.severity == "WARN"
+    [failure] = outcome.failures
+    assert (failure.expectation, failure.column, failure.unexpected_count) == (
+        "expect_column_values_to_not_be_null",
+        "embedded",
+        2,
+    )
+
+
+def test_planted_defects_in_neighbour_lists(tables: dict[str, pl.DataFrame]) -> None:
+    similar = tables["similar_papers"]
+    first = similar["paper_id"][0]
+    broken = similar.with_columns(
+        # a paper listed as its own neighbour, a neighbour that is no paper, a rank past ten
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(first))
+        .when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("2501.99999"))
+        .otherwise(pl.col("similar_paper_id"))
+        .alias("similar_paper_id"),
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit(11, dtype=pl.Int8))
+        .otherwise(pl.col("rank"))
+        .alias("rank"),
+    )
+    assert _failed(broken, suites.SIMILAR_PAPERS, tables) == {
+        ("expect_column_values_to_be_in_set", "itself"),
+        ("expect_column_values_to_be_in_set", "similar_paper_known"),
+        ("expect_column_values_to_be_between", "rank"),
+    }
