@@ -6,16 +6,13 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from expectations.validation import FailedExpectation, SuiteOutcome
 from pipelines.core.build import build_everything
 from pipelines.core.ops.settings import Paths
 from pipelines.core.publish.catalog import TABLES
@@ -28,6 +25,7 @@ from pipelines.core.publish.site import (
     validation_status,
 )
 from tests.conftest import copy_sample
+from tests.support.pages import Links, links_in, three_suite_results
 
 RELEASE = "2026-01-01"
 EPOCH = "1767225600"  # 2026-01-01
@@ -46,26 +44,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Paths]:
         yield paths
 
 
-class Links(HTMLParser):
-    """Every href and src of a page, and every id."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value is not None:
-                self.links.append(value)
-            if name == "id" and value is not None:
-                self.ids.add(value)
-
-
 def links_of(page: Path) -> Links:
-    parser = Links()
-    parser.feed(page.read_text(encoding="utf-8"))
-    return parser
+    return links_in(page.read_text(encoding="utf-8"))
 
 
 def test_a_release_holds_its_page_charts_and_citation_and_verify_checks_them(
@@ -164,24 +144,7 @@ def test_the_list_of_releases_for_programs(built: Paths) -> None:
 
 
 def test_validation_status_sums_up_the_suites_as_the_card_reads_them() -> None:
-    passed = SuiteOutcome(
-        suite="papers.error", severity="error", success=True, evaluated=14, rows=380
-    )
-    failed = SuiteOutcome(
-        suite="code_links.warn",
-        severity="warning",
-        success=False,
-        evaluated=5,
-        rows=172,
-        failures=[FailedExpectation("expect_column_values_to_match_regex", "url", 1, 172, [])],
-    )
-    raw = {
-        "success": True,
-        "suite_name": "observations.error",
-        "statistics": {"evaluated_expectations": 9, "unsuccessful_expectations": 0},
-    }
-
-    status = validation_status([asdict(passed), raw, asdict(failed)])
+    status = validation_status(three_suite_results("code_links.warn"))
 
     assert status.as_json() == {
         "status": "failed", "suites": 3, "suites_passed": 2, "expectations": 28, "failed": 1,

@@ -22,13 +22,13 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
 
 from tests.conftest import REPO, copy_sample
+from tests.support.pages import Links, links_in
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 JAVA = shutil.which("java")
@@ -126,24 +126,8 @@ def _status(url: str) -> int:
     return _fetch(url)[0]
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.ids: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.links.append(value)
-            elif name == "id" and value:
-                self.ids.add(value)
-
-
-def _parse(body: bytes) -> _Links:
-    parser = _Links()
-    parser.feed(body.decode("utf-8"))
-    return parser
+def _parse(body: bytes) -> Links:
+    return links_in(body.decode("utf-8"))
 
 
 def _pages(site: Site) -> list[str]:
