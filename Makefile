@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 # imports are about twice as slow without bytecode, and these machines set PYTHONDONTWRITEBYTECODE
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: run test lint ui verify bench clean
+.PHONY: run test lint ui verify bench bench-neighbours clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -50,6 +50,12 @@ $(BENCH_VENV)/.synced: bench/requirements.txt | $(UV)
 
 bench: $(VENV)/.synced $(BENCH_VENV)/.synced  ## make bench SHAPE=tiny|years|stress REPS=3
 	$(BENCH_VENV)/bin/python -m bench.run --shape $(SHAPE) --reps $(REPS)
+
+# embedding and neighbour listing alone at the sizes of the big shapes, texts made from the papers
+# of a built release (`make run` first): make bench-neighbours PAPERS="30000 100000 359000"
+PAPERS ?= 30000 100000
+bench-neighbours: $(VENV)/.synced  ## cost of embeddings and nearest papers at PAPERS papers
+	$(VENV)/bin/python -m bench.neighbours --release $(DATA_DIR)/releases/latest --papers $(PAPERS)
 
 clean:  ## remove everything the pipeline wrote under data/build (the landing folder stays)
 	rm -rf data/build
