@@ -439,6 +439,9 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
         click.echo(f"    look at one:  {_program()} inspect {shlex.quote(source_file)}{entry}")
     _report_warnings(result)
     click.echo(f"  release:       {latest}")
+    click.echo(
+        f"  download page: {paths.releases_dir / 'index.html'} ({_program()} serve to browse it)"
+    )
     click.echo(f"  warehouse:     {paths.warehouse_path}")
     click.echo(f"  dagster run:   {result.run_id} (make ui to browse it)")  # type: ignore[attr-defined]
     click.echo(f"  full log:      {log_path}")

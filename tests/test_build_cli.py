@@ -134,6 +134,7 @@ def test_a_listing_dated_years_ahead_publishes_with_a_warning(tmp_paths: Paths) 
     assert "listing_entries_warn_suite: listing_entries.warn: 1 of 2 failed" in result.stdout
     assert "expect_column_values_to_be_between(listed_on): 13 of 393" in result.stdout
     assert (tmp_paths.releases_dir / LATEST).exists()
+    assert f"download page: {tmp_paths.releases_dir / 'index.html'}" in result.stdout
     # the papers asset shows how many papers have a vector
     papers = _latest_metadata(tmp_paths, "papers")
     assert papers["embedded_papers"].value == 380

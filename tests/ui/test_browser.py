@@ -97,10 +97,18 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         log.close()
 
 
-def _page(port: int, path: str, tmp_path: Path, screenshot: str | None = None) -> str:
+def _page(
+    port: int, path: str, tmp_path: Path, screenshot: str | None = None, height: int = 900
+) -> str:
     assert CHROMIUM is not None
     profile = tmp_path / f"chrome-{abs(hash(path))}"
-    command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+    # the last flag wins: a taller window where a list renders only the rows it shows
+    command = [
+        CHROMIUM,
+        *CHROMIUM_FLAGS,
+        f"--window-size=1400,{height}",
+        f"--user-data-dir={profile}",
+    ]
     url = f"http://127.0.0.1:{port}{path}"
     if screenshot:
         ARTIFACTS.mkdir(exist_ok=True)
@@ -119,7 +127,8 @@ def test_every_asset_and_check_is_on_the_pages(ui: int, tmp_path: Path) -> None:
     assets = sorted(key.to_user_string() for key in graph.get_all_asset_keys())
     graph_page = _page(ui, "/asset-groups", tmp_path, screenshot="ui-asset-graph.png")
     assert "Global asset lineage" in graph_page
-    catalog = _page(ui, "/assets", tmp_path, screenshot="ui-catalog.png")
+    # the catalog renders the rows in view: tall enough for every asset
+    catalog = _page(ui, "/assets", tmp_path, screenshot="ui-catalog.png", height=2000)
     assert [name for name in assets if f"/assets/{name}" not in catalog] == []
     checks_by_asset: dict[str, list[str]] = {}
     for key in graph.asset_check_keys:
