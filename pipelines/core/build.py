@@ -204,7 +204,7 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     changed_parts = None
     if previous is None:
         tables, state, increment = _curate_everything(paths, records, files_now, looked_up)
-        neighbours = neighbour_tables(tables["papers"])
+        neighbours = neighbour_tables(tables["papers"], _previous_vectors(paths))
     else:
         tables, state, increment, labels = _curate_increment(
             paths, records, files_now, looked_up, *previous
@@ -324,7 +324,7 @@ def _update_neighbours(
         pl.concat(list(previous_parts[name].values())) for name in NEIGHBOUR_ORDER
     )
     neighbours = neighbour_tables(
-        papers, (before, embeddings, similar), increment.papers["paper_id"]
+        papers, (before, embeddings), (similar, increment.papers["paper_id"])
     )
     # vectors of another model: every paper was embedded again
     relisted = (
@@ -333,6 +333,22 @@ def _update_neighbours(
         else neighbours.changed.to_frame("paper_id")
     )
     return neighbours, labels_of(before, relisted) | labels_of(papers, relisted)
+
+
+def _previous_vectors(paths: Paths) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The previous build's texts and vectors, when the same code made them: a full build
+    embeds only the texts that are new or changed since (a vector depends on its text alone)."""
+    if not written_by(paths.curated_dir, code_version()):
+        return None
+    try:
+        parts = read_parts(paths.curated_dir)
+        papers = pl.read_parquet(
+            [part.path for part in parts["papers"].values()],
+            columns=["paper_id", "title", "abstract"],
+        )
+        return papers, read_table(paths.curated_dir, "paper_embeddings")
+    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
+        return None
 
 
 def full_build_requested() -> bool:

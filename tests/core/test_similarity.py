@@ -145,7 +145,7 @@ def test_neighbour_tables_embed_only_the_papers_whose_text_changed(
     monkeypatch.setattr(
         similarity, "embed_texts", lambda texts: embedded.append(len(texts)) or real_embed(texts)
     )
-    update = neighbour_tables(now, (papers, full.embeddings, full.similar), touched)
+    update = neighbour_tables(now, (papers, full.embeddings), (full.similar, touched))
     # one text changed, one paper gone, three touched but the same: one paper embedded
     assert embedded == [1] and update.embedded == 1
     rebuilt = neighbour_tables(now)
@@ -162,6 +162,12 @@ def test_neighbour_tables_embed_only_the_papers_whose_text_changed(
         ]
     )["paper_id"]
     assert relisted == set(differs.to_list()) | {touched[0], touched[1]}
+    # a full build keeps the vectors of unchanged texts too, and lists from scratch
+    embedded.clear()
+    again = neighbour_tables(now, (papers, full.embeddings))
+    assert embedded == [1] and again.embedded == 1 and again.changed is None
+    assert again.embeddings.equals(rebuilt.embeddings)
+    assert again.similar.equals(rebuilt.similar)
 
 
 def test_two_builds_publish_byte_identical_vectors(built_sample: Paths, tmp_path: Path) -> None:

@@ -348,6 +348,25 @@ def _merge_into_lists(
     return _ranked(pl.concat(found))
 
 
+def embed_new_texts(
+    papers: pl.DataFrame, known: tuple[pl.DataFrame, pl.DataFrame] | None
+) -> tuple[pl.DataFrame, int]:
+    """``paper_embeddings`` for ``papers``, and how many texts were embedded: a vector of
+    ``known`` (an earlier ``(papers, paper_embeddings)``, same model) is kept for a paper whose
+    title and abstract are the same, since a text's vector depends on nothing else."""
+    if known is None or not _same_model(known[1]):
+        return embed_papers(papers), papers.height
+    text = ["paper_id", "title", "abstract"]
+    same_text = papers.select(text).join(
+        known[0].select(text), on=text, how="semi", nulls_equal=True
+    )
+    kept = known[1].join(same_text.select("paper_id"), on="paper_id", how="semi")
+    new = papers.select(text).join(kept.select("paper_id"), on="paper_id", how="anti")
+    return pl.concat([kept.select(EMBEDDINGS_SCHEMA.names()), embed_papers(new)]).sort(
+        "paper_id"
+    ), new.height
+
+
 @dataclass(frozen=True)
 class NeighbourTables:
     """``paper_embeddings`` and ``similar_papers`` of a build, and the papers whose rows in
@@ -361,20 +380,20 @@ class NeighbourTables:
 
 def neighbour_tables(
     papers: pl.DataFrame,
-    previous: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame] | None = None,
-    touched: pl.Series | None = None,
+    known: tuple[pl.DataFrame, pl.DataFrame] | None = None,
+    update: tuple[pl.DataFrame, pl.Series] | None = None,
 ) -> NeighbourTables:
     """Both tables from ``papers`` (``paper_id``, ``title``, ``abstract``).
 
-    ``previous`` is the previous build's ``(papers, paper_embeddings, similar_papers)`` and
-    ``touched`` the papers curated again since (the only ones whose text may differ): then only
-    papers whose text is new or changed are embedded, and the lists are updated, not rebuilt.
-    Without them, or when the previous vectors come from another model, everything is derived.
+    ``known`` is the previous build's ``(papers, paper_embeddings)``: the vectors of unchanged
+    texts are kept (unless they come from another model). ``update`` is the previous build's
+    ``similar_papers`` and the papers curated again since (the only ones whose text may
+    differ): then the lists are updated, not rebuilt, and only those papers' texts compared.
     """
-    if previous is None or touched is None or not _same_model(previous[1]):
-        embeddings = embed_papers(papers)
-        return NeighbourTables(embeddings, similar_papers(embeddings), None, embeddings.height)
-    before_papers, before_embeddings, before_similar = previous
+    if known is None or update is None or not _same_model(known[1]):
+        embeddings, embedded = embed_new_texts(papers, known)
+        return NeighbourTables(embeddings, similar_papers(embeddings), None, embedded)
+    (before_papers, before_embeddings), (before_similar, touched) = known, update
     text = ["paper_id", "title", "abstract"]
     ids = touched.to_frame("paper_id")
     now = papers.select(text).join(ids, on="paper_id", how="semi")
