@@ -100,7 +100,11 @@ def scored(semantic: np.ndarray, keyword: np.ndarray, method: str) -> np.ndarray
         return np.where(keyword > 0, keyword, -np.inf)
     if method == BLEND:
         return blended_scores(semantic, keyword)
-    raise ValueError(f"unknown search method {method!r}: one of {', '.join(METHODS)}")
+    raise _unknown(method)
+
+
+def _unknown(method: str) -> ValueError:
+    return ValueError(f"unknown search method {method!r}: one of {', '.join(METHODS)}")
 
 
 _CANDIDATES = """
@@ -131,11 +135,11 @@ def search_papers(
     of ``topic`` (a topic id or name, any case), ranked by ``method``.
 
     Columns: ``rank``, ``paper_id``, ``arxiv_id``, ``title``, ``first_listed_on``, ``score`` (the
-    method's own: a cosine, a BM25 score or a fused score), ``semantic``, ``keyword`` and
+    method's own: a cosine, a BM25 score or the blended score), ``semantic``, ``keyword`` and
     ``code_url``.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown search method {method!r}: one of {', '.join(METHODS)}")
+        raise _unknown(method)
     vector = embed_texts([query])[0]
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         found = pl.from_arrow(
