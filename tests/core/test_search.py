@@ -89,6 +89,8 @@ def test_filters_by_date_and_topic(built_sample: Paths) -> None:
     # the taxonomy's topic and the API's keyword of that name
     assert by_topic.height == topical[0] == 49
     assert search_papers(built_sample.warehouse_path, "x", topic="no such topic").is_empty()
+    with pytest.raises(ValueError, match="unknown search method 'fuzzy': one of blend"):
+        search_papers(built_sample.warehouse_path, "x", method="fuzzy")
 
 
 def test_the_blend_adds_standardised_scores() -> None:
