@@ -550,6 +550,7 @@ def search(
     Embeds QUERY with the model of paper_embeddings, ranks the papers by cosine similarity and
     by BM25 over their titles and abstracts, and blends the two rankings.
     """
+    import duckdb
     from rich.console import Console
     from rich.table import Table
 
@@ -558,14 +559,21 @@ def search(
     warehouse = _locations().paths.warehouse_path
     if not warehouse.exists():
         raise click.ClickException(f"no warehouse at {warehouse}: run `make run` first")
-    found = search_papers(
-        warehouse,
-        query,
-        k=count,
-        since=since.date() if since is not None else None,
-        topic=topic,
-        method=method or DEFAULT_METHOD,
-    )
+    try:
+        found = search_papers(
+            warehouse,
+            query,
+            k=count,
+            since=since.date() if since is not None else None,
+            topic=topic,
+            method=method or DEFAULT_METHOD,
+        )
+    except duckdb.CatalogException as error:
+        # a warehouse loaded from a release made before the embeddings
+        raise click.ClickException(
+            f"the warehouse at {warehouse} cannot be searched ({error}): build again with "
+            "`make run` (a release without paper_embeddings is rebuilt with them)"
+        ) from None
     if found.is_empty():
         click.echo("no paper matches")
         return

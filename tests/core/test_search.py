@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -158,3 +160,18 @@ def test_the_documented_searches_run(built_sample: Paths, monkeypatch: pytest.Mo
         result = CliRunner().invoke(main, shlex.split(line)[1:])
         assert result.exit_code == 0, (line, result.output)
         assert "papers for" in result.output, line
+
+
+def test_a_warehouse_without_embeddings_gets_a_clear_error(
+    built_sample: Paths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    (data / "warehouse").mkdir(parents=True)
+    old = data / "warehouse" / "papers.duckdb"
+    shutil.copy(built_sample.warehouse_path, old)
+    with duckdb.connect(str(old)) as connection:
+        connection.execute("DROP TABLE paper_embeddings CASCADE")
+    monkeypatch.setenv("PAPERS_DATA_DIR", str(data))
+    result = CliRunner().invoke(main, ["search", "speculative decoding"])
+    assert result.exit_code == 1
+    assert "cannot be searched" in result.output and "paper_embeddings" in result.output
