@@ -211,7 +211,7 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
         )
         neighbours, neighbour_labels = _update_neighbours(tables["papers"], increment, previous[1])
         changed_parts = {name: labels for name in CURATED_ORDER}
-        changed_parts |= {name: labels | neighbour_labels for name in NEIGHBOUR_ORDER}
+        changed_parts |= {name: labels | neighbour_labels[name] for name in NEIGHBOUR_ORDER}
     tables |= {"paper_embeddings": neighbours.embeddings, "similar_papers": neighbours.similar}
     # the published order: by part, then by key within a part (an increment's spliced tables
     # are in it already)
@@ -316,9 +316,10 @@ def _update_neighbours(
     papers: pl.DataFrame,
     increment: Increment,
     previous_parts: dict[str, dict[str, pl.DataFrame]],
-) -> tuple[NeighbourTables, set[str]]:
-    """The embeddings and neighbour lists after an increment, and the labels of the parts
-    whose rows changed: a new paper enters lists of papers in any part."""
+) -> tuple[NeighbourTables, dict[str, set[str]]]:
+    """The embeddings and neighbour lists after an increment, and per table the labels of the
+    parts whose rows changed: a vector only where its text changed, but a list wherever a new
+    paper entered it, in any part."""
     before = pl.concat(list(previous_parts["papers"].values()), rechunk=False)
     embeddings, similar = (
         pl.concat(list(previous_parts[name].values())) for name in NEIGHBOUR_ORDER
@@ -326,13 +327,16 @@ def _update_neighbours(
     neighbours = neighbour_tables(
         papers, (before, embeddings), (similar, increment.papers["paper_id"])
     )
-    # vectors of another model: every paper was embedded again
-    relisted = (
-        papers.select("paper_id")
-        if neighbours.changed is None
-        else neighbours.changed.to_frame("paper_id")
-    )
-    return neighbours, labels_of(before, relisted) | labels_of(papers, relisted)
+
+    def labels(paper_ids: pl.Series | None) -> set[str]:
+        # None: vectors of another model, every paper was embedded again
+        ids = papers.select("paper_id") if paper_ids is None else paper_ids.to_frame("paper_id")
+        return labels_of(before, ids) | labels_of(papers, ids)
+
+    return neighbours, {
+        "paper_embeddings": labels(neighbours.revectored),
+        "similar_papers": labels(neighbours.changed),
+    }
 
 
 def _previous_vectors(paths: Paths) -> tuple[pl.DataFrame, pl.DataFrame] | None:

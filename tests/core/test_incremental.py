@@ -29,6 +29,7 @@ from pipelines.core.ingest.entries import IngestOptions
 from pipelines.core.ingest.landing import scan_landing
 from pipelines.core.ingest.store import pending_files
 from pipelines.core.ops.settings import Paths
+from pipelines.core.publish.parts import labels_of
 from pipelines.core.publish.release import latest_release
 from pipelines.core.publish.warehouse import held_release
 from tests.conftest import copy_sample
@@ -236,7 +237,9 @@ def test_an_incremental_build_validates_the_rows_of_the_papers_it_curated_again(
 ) -> None:
     copy_sample(tmp_paths.landing_dir)
     build_everything(tmp_paths)
-    late = [{"paper": {"id": "2407.99999", "title": "A Paper Listed Late", "upvotes": 1}}]
+    # close to a paper of May 2024 (a code LLM): it enters that paper's list
+    title = "AutoCoder: Code Large Language Model"
+    late = [{"paper": {"id": "2407.99999", "title": title, "upvotes": 1}}]
     _land(tmp_paths, f"{API}/late.json", json.dumps(late))
     _ingest_landed(tmp_paths)
     curation = curate_store(tmp_paths)
@@ -251,6 +254,15 @@ def test_an_incremental_build_validates_the_rows_of_the_papers_it_curated_again(
     entered = curation.tables["similar_papers"].filter(pl.col("similar_paper_id") == "2407.99999")
     assert set(neighbours["paper_id"]) == {"2407.99999", *entered["paper_id"]}
     assert scope == f"the {len(set(neighbours['paper_id']))} papers listed again, of 3,810 rows"
+    # only the new paper's part gets a vector; lists changed in the parts of the papers they
+    # belong to
+    assert entered["paper_id"].to_list() == ["2405.14906"]
+    assert curation.changed_parts is not None
+    new_part = curation.changed_parts["papers"]
+    assert curation.changed_parts["paper_embeddings"] == new_part
+    assert curation.changed_parts["similar_papers"] == new_part | labels_of(
+        curation.tables["papers"], entered.select("paper_id")
+    )
     # and the vectors of the same papers (only the new one's is new)
     vectors, _ = rows_to_validate(curation, "paper_embeddings")
     assert set(vectors["paper_id"]) == set(neighbours["paper_id"])

@@ -376,6 +376,8 @@ class NeighbourTables:
     similar: pl.DataFrame
     changed: pl.Series | None
     embedded: int
+    # the papers whose vector is new, changed or gone (None: any may be); a subset of changed
+    revectored: pl.Series | None = None
 
 
 def neighbour_tables(
@@ -419,6 +421,7 @@ def neighbour_tables(
         similar,
         pl.concat([stale, relisted]).unique().sort(),
         changed.height,
+        stale.unique().sort(),
     )
 
 
