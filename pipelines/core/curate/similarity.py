@@ -302,6 +302,13 @@ def update_similar_papers(
     papers no longer in the tables. Equal, row for row, to :func:`similar_papers` of
     ``embeddings`` (``tests/core/test_similarity.py``).
     """
+    return updated_lists(embeddings, previous, changed, removed)[0]
+
+
+def updated_lists(
+    embeddings: pl.DataFrame, previous: pl.DataFrame, changed: pl.Series, removed: pl.Series
+) -> tuple[pl.DataFrame, pl.Series]:
+    """:func:`update_similar_papers`, and the papers whose list is not the one they had."""
     index = VectorIndex.of(embeddings)
     gone = pl.concat([changed, removed]).unique()
     fresh = changed.filter(changed.is_in(pl.Series(index.ids, dtype=pl.String())))
@@ -315,20 +322,33 @@ def update_similar_papers(
     )
     again = pl.concat([fresh, broken, unlisted]).unique().sort()
     relisted = nearest_papers(index, index.positions(again))
-    merged = _merge_into_lists(
-        index,
-        kept.filter(~pl.col("paper_id").is_in(broken.implode())),
-        index.positions(fresh),
+    intact = kept.filter(~pl.col("paper_id").is_in(broken.implode()))
+    merged, entered = _merge_into_lists(index, intact, index.positions(fresh))
+    lists = pl.concat([merged, relisted]).sort("paper_id", "rank")
+    before = previous.filter(pl.col("paper_id").is_in(again.implode()))
+    differ = pl.concat([entered, _differing(relisted, before), gone]).unique().sort()
+    return lists, differ
+
+
+def _differing(lists: pl.DataFrame, before: pl.DataFrame) -> pl.Series:
+    """The papers whose rows in ``lists`` and ``before`` (the same papers' lists) differ."""
+    columns = SIMILAR_SCHEMA.names()
+    return pl.concat(
+        [
+            lists.join(before, on=columns, how="anti")["paper_id"],
+            before.join(lists, on=columns, how="anti")["paper_id"],
+        ]
     )
-    return pl.concat([merged, relisted]).sort("paper_id", "rank")
 
 
 def _merge_into_lists(
     index: VectorIndex, lists: pl.DataFrame, entering: np.ndarray
-) -> pl.DataFrame:
-    """Each of ``lists`` with any of the papers at ``entering`` that beats its tenth."""
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Each of ``lists`` with any of the papers at ``entering`` that beats its tenth, and the
+    papers whose list changed. Only the lists a candidate reaches are ranked again."""
+    nobody = pl.Series("paper_id", [], dtype=pl.String())
     if entering.size == 0 or lists.is_empty():
-        return lists
+        return lists, nobody
     total = index.ids.size
     keep = min(NEIGHBOURS, total - 1)
     bars = (
@@ -338,14 +358,19 @@ def _merge_into_lists(
     )
     holders = index.positions(bars["paper_id"])
     bar = bars["bar"].to_numpy()
-    found = [lists.select("paper_id", "similar_paper_id", "score")]
+    found = []
     for block in _blocks(np.arange(holders.size), entering.size):
         scores = index.vectors[holders[block]] @ index.vectors[entering].T
         # a paper never enters its own list
         scores[holders[block][:, None] == entering[None, :]] = -np.inf
         rows, columns = np.nonzero(scores >= (bar[block] - CANDIDATE_MARGIN)[:, None])
         found.append(_pairs(index, holders[block][rows], entering[columns]))
-    return _ranked(pl.concat(found))
+    candidates = pl.concat(found)
+    reached = candidates["paper_id"].unique().implode()
+    old = lists.filter(pl.col("paper_id").is_in(reached))
+    new = _ranked(pl.concat([old.select("paper_id", "similar_paper_id", "score"), candidates]))
+    untouched = lists.filter(~pl.col("paper_id").is_in(reached))
+    return pl.concat([untouched, new]), _differing(new, old)
 
 
 def embed_new_texts(
@@ -409,13 +434,7 @@ def neighbour_tables(
             embed_papers(changed),
         ]
     ).sort("paper_id")
-    similar = update_similar_papers(embeddings, before_similar, changed["paper_id"], removed)
-    relisted = pl.concat(
-        [
-            similar.join(before_similar, on=SIMILAR_SCHEMA.names(), how="anti"),
-            before_similar.join(similar, on=SIMILAR_SCHEMA.names(), how="anti"),
-        ]
-    )["paper_id"]
+    similar, relisted = updated_lists(embeddings, before_similar, changed["paper_id"], removed)
     return NeighbourTables(
         embeddings,
         similar,
