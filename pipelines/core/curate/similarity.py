@@ -103,9 +103,10 @@ def embed_texts(texts: list[str]) -> np.ndarray:
 
     The sum is a sparse product of each text's token counts with the token vectors: one row per
     text, each added up in token-id order on its own, so a text gets the same bytes whatever
-    else is embedded with it (an incremental build relies on it), and three times faster than
-    WordLlama's padded batches. A text without a known token gets a row of NaN: it has no
-    direction, and the caller publishes no vector for it.
+    else is embedded with it (an incremental build relies on it), and 2.4 times faster than
+    WordLlama's padded batches (2.5 s against 6.0 s for the archive's 3,062 texts). A text
+    without a known token gets a row of NaN: it has no direction, and the caller publishes no
+    vector for it.
     """
     if not texts:
         return np.empty((0, DIMENSIONS), dtype=np.float32)
