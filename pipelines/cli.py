@@ -393,6 +393,8 @@ def _report_warnings(result: object, *, err: bool = False) -> None:
 
 
 def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
+    import polars as pl
+
     from pipelines.core.curate.stored import read_parts, read_table
     from pipelines.core.ingest.breaker import count_by_rule, repair_counts
     from pipelines.core.ops.resolve import title_only_papers
@@ -422,6 +424,13 @@ def _report_summary(paths: Paths, log_path: Path, result: object) -> None:
             f"    {by_title:,} listed by title alone, without an arXiv id: "
             f"`{_program()} resolve` looks them up online"
         )
+    vectors = [part.path for part in read_parts(paths.curated_dir)["paper_embeddings"].values()]
+    without = pl.scan_parquet(vectors).select(pl.col("vector").null_count()).collect().item()
+    click.echo(
+        f"    {papers - without:,} with a vector for search and similar papers "
+        f'(`{_program()} search "..."`)'
+        + (f"; {without:,} without (no known word in the text)" if without else "")
+    )
     click.echo(
         f"  rejects:       {rejects.height:,} (table rejects; quarantine: {paths.quarantine_dir})"
     )

@@ -135,6 +135,9 @@ def test_a_listing_dated_years_ahead_publishes_with_a_warning(tmp_paths: Paths) 
     assert "expect_column_values_to_be_between(listed_on): 13 of 393" in result.stdout
     assert (tmp_paths.releases_dir / LATEST).exists()
     assert f"download page: {tmp_paths.releases_dir / 'index.html'}" in result.stdout
+    assert "380 with a vector for search and similar papers" in result.stdout
+    # nothing but the build's own lines on the screen (no library logging)
+    assert "INFO:" not in result.stdout + result.stderr
     # the papers asset shows how many papers have a vector
     papers = _latest_metadata(tmp_paths, "papers")
     assert papers["embedded_papers"].value == 380

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.metadata
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from pipelines.core.curate.similarity import (
     update_similar_papers,
 )
 from pipelines.core.ops.settings import Paths
+from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,21 @@ def test_the_model_ships_in_its_package_and_needs_no_network(
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-6)
     assert f"wordllama-{importlib.metadata.version('wordllama')}/l2_supercat_256" == MODEL
+
+
+def test_loading_the_model_leaves_the_logging_of_the_program_alone() -> None:
+    # importing the wordllama package configures the root logger at INFO: every library's
+    # chatter would reach the build's screen
+    code = (
+        "import logging, sys\n"
+        "from pipelines.core.curate.similarity import embed_texts\n"
+        "embed_texts(['Speculative decoding'])\n"
+        "print(logging.root.handlers, logging.root.level, 'wordllama' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert shown.stdout.strip() == "[] 30 False"
 
 
 def test_a_text_gets_the_same_bytes_alone_and_in_any_batch(papers: pl.DataFrame) -> None:

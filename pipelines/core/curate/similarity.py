@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib.resources import files
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -82,10 +83,20 @@ class EmbeddingModel:
     token_vectors: np.ndarray
 
 
+def _package_folder(name: str) -> Path:
+    """Where an installed package's files are, without importing it: importing ``wordllama``
+    sets the root logger to INFO (``logging.basicConfig``), which would print every library's
+    chatter on the build's screen."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the {name} package is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 @functools.cache
 def embedding_model() -> EmbeddingModel:
     """The model, from the files inside the ``wordllama`` package (loaded once per process)."""
-    package = files("wordllama")
+    package = _package_folder("wordllama")
     tokenizer = Tokenizer.from_file(
         str(package / "tokenizers" / f"{MODEL_CONFIG}_tokenizer_config.json")
     )
