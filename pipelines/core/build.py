@@ -203,8 +203,14 @@ def curate_store(paths: Paths, *, full: bool = False) -> Curation:
     looked_up = ledger_ids(paths.landing_dir)
     changed_parts = None
     if previous is None:
-        tables, state, increment = _curate_everything(paths, records, files_now, looked_up)
-        neighbours = neighbour_tables(tables["papers"], _previous_vectors(paths))
+        earlier = _previous_build(paths)
+        tables, state, increment = _curate_everything(paths, records, files_now, looked_up, earlier)
+        # a vector depends on its text alone: those of unchanged texts are kept
+        known = None
+        if earlier is not None:
+            texts = earlier.papers.select("paper_id", "title", "abstract").collect()
+            known = (texts, earlier.tables["paper_embeddings"])
+        neighbours = neighbour_tables(tables["papers"], known)
     else:
         tables, state, increment, labels = _curate_increment(
             paths, records, files_now, looked_up, *previous
@@ -272,14 +278,18 @@ def describe_curation(curation: Curation) -> str:
 
 
 def _curate_everything(
-    paths: Paths, records: Sequence[FileRecord], files_now: pl.DataFrame, looked_up: pl.DataFrame
+    paths: Paths,
+    records: Sequence[FileRecord],
+    files_now: pl.DataFrame,
+    looked_up: pl.DataFrame,
+    earlier: PreviousBuild | None,
 ) -> tuple[dict[str, pl.DataFrame], CurationState, None]:
     entries = scan_entries(paths, records)
     narrow = entries.select(STATE_ENTRY_COLUMNS)
     resolved = resolve_paper_ids(narrow, looked_up).collect(engine="streaming")
     tables = curate(
         entries,
-        _previous_build(paths),
+        earlier,
         resolution=resolved.select(*ENTRY_KEY, "paper_id", "resolved_arxiv_id", "id_found_by"),
     ).as_dict()
     return tables, state_from_full(resolved, files_now), None
@@ -339,22 +349,6 @@ def _update_neighbours(
     }
 
 
-def _previous_vectors(paths: Paths) -> tuple[pl.DataFrame, pl.DataFrame] | None:
-    """The previous build's texts and vectors, when the same code made them: a full build
-    embeds only the texts that are new or changed since (a vector depends on its text alone)."""
-    if not written_by(paths.curated_dir, code_version()):
-        return None
-    try:
-        parts = read_parts(paths.curated_dir)
-        papers = pl.read_parquet(
-            [part.path for part in parts["papers"].values()],
-            columns=["paper_id", "title", "abstract"],
-        )
-        return papers, read_table(paths.curated_dir, "paper_embeddings")
-    except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):
-        return None
-
-
 def full_build_requested() -> bool:
     """Whether ``PAPERS_FULL_BUILD`` asks every table to be curated from the whole history."""
     return os.environ.get("PAPERS_FULL_BUILD", "").strip().lower() in {"1", "true", "yes"}
@@ -377,14 +371,16 @@ def _previous_curation(
 
 def _previous_build(paths: Paths) -> PreviousBuild | None:
     """The previous build's curated tables, when the same code made them (a change of code may
-    change what is derived, so everything is derived again then)."""
+    change what is derived, so everything is derived again then): what a full build may reuse
+    (claims and topics of unchanged abstracts, vectors of unchanged texts)."""
     if not written_by(paths.curated_dir, code_version()):
         return None
     try:
         return PreviousBuild(
             papers=read_table(paths.curated_dir, "papers").lazy(),
             tables={
-                name: read_table(paths.curated_dir, name) for name in ("claims", "paper_topics")
+                name: read_table(paths.curated_dir, name)
+                for name in ("claims", "paper_topics", "paper_embeddings")
             },
         )
     except (OSError, KeyError, ValueError, pl.exceptions.PolarsError):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -30,9 +29,9 @@ from pipelines.core.ops.title_lookup import (
     parse_hf_search,
     title_keys,
 )
-from tests.conftest import SAMPLE_LANDING
+from tests.conftest import SAMPLE_LANDING, SHARED_DATA
 
-SHARED_API = Path(__file__).resolve().parents[3] / "shared" / "data" / "hf-daily-api"
+SHARED_API = SHARED_DATA / "hf-daily-api"
 
 FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom">
